@@ -1,0 +1,74 @@
+/// A recorded money movement on one of a tenant's accounts.
+public struct Transaction: Hashable, Sendable {
+    public enum Direction: String, CaseIterable, Sendable { case debit, credit }
+    public enum Kind: String, CaseIterable, Sendable { case card, transfer, cash }
+
+    public let id: TransactionID
+    public let tenantID: TenantID
+    public let accountID: AccountIdentifier
+    public let counterpartyAccount: AccountIdentifier
+    public let money: Money
+    public let direction: Direction
+    public let kind: Kind
+    public let occurredAt: UTCTimestamp
+    public let reference: Reference?
+    public let recordedAt: UTCTimestamp
+
+    public init(
+        id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
+        counterpartyAccount: AccountIdentifier, money: Money, direction: Direction, kind: Kind,
+        occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.accountID = accountID
+        self.counterpartyAccount = counterpartyAccount
+        self.money = money
+        self.direction = direction
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.reference = reference
+        self.recordedAt = recordedAt
+    }
+}
+
+/// An account number, IBAN, card token or internal account id: 1 to 64 characters from
+/// `A–Z a–z 0–9 . _ : / -`, starting with a letter or digit. No spaces, no control characters.
+public struct AccountIdentifier: Hashable, Sendable, CustomStringConvertible {
+    public static let lengthMax = 64
+    /// The rule in words, for error messages.
+    public static let rule = "must be 1 to 64 characters of A-Z, a-z, 0-9 and . _ : / -, starting with a letter or digit"
+    public let value: String
+
+    public init?(_ value: String) {
+        let scalars = value.unicodeScalars
+        guard (1...AccountIdentifier.lengthMax).contains(scalars.count),
+              let first = scalars.first, AccountIdentifier.isAlphanumeric(first),
+              scalars.allSatisfy({ AccountIdentifier.isAlphanumeric($0) || "._:/-".unicodeScalars.contains($0) })
+        else { return nil }
+        self.value = value
+    }
+
+    private static func isAlphanumeric(_ s: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s)
+    }
+
+    public var description: String { value }
+}
+
+/// The client's free-text reference for a movement: at most 140 Unicode scalars
+/// (the SEPA remittance limit), no control characters.
+public struct Reference: Hashable, Sendable, CustomStringConvertible {
+    public static let lengthMax = 140
+    public static let rule = "must be 1 to 140 characters without control characters"
+    public let value: String
+
+    public init?(_ value: String) {
+        guard (1...Reference.lengthMax).contains(value.unicodeScalars.count),
+              !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
+        self.value = value
+    }
+
+    public var description: String { value }
+}

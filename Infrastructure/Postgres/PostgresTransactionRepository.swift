@@ -1,0 +1,94 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `TransactionRepository` on PostgreSQL (table `transactions`, see migrations/0001).
+/// Every statement names `tenant_id`; ids are unique across tenants.
+public struct PostgresTransactionRepository: TransactionRepository {
+    /// PostgreSQL's SQLSTATE for unique_violation.
+    static let uniqueViolation = "23505"
+
+    private let client: PostgresClient
+    private let usage: PoolUsage
+    private let logger: Logger
+
+    public init(client: PostgresClient, usage: PoolUsage, logger: Logger) {
+        self.client = client
+        self.usage = usage
+        self.logger = logger
+    }
+
+    public func add(_ t: Transaction) async throws {
+        do {
+            _ = try await usage.track {
+                try await client.query(
+                    """
+                    INSERT INTO transactions (
+                        tenant_id, id, account_id, counterparty_account, amount_minor, currency,
+                        direction, kind, occurred_at, reference, recorded_at
+                    ) VALUES (
+                        \(t.tenantID.rawValue), \(t.id.rawValue), \(t.accountID.value), \(t.counterpartyAccount.value),
+                        \(t.money.amountMinor), \(t.money.currency.code), \(t.direction.rawValue), \(t.kind.rawValue),
+                        \(t.occurredAt), \(t.reference?.value), \(t.recordedAt)
+                    )
+                    """,
+                    logger: logger
+                )
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.uniqueViolation {
+            throw TransactionError.duplicateID(t.id)
+        }
+    }
+
+    public func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
+        try await usage.track {
+            let rows = try await client.query(
+                """
+                SELECT id, tenant_id, account_id, counterparty_account, amount_minor, currency,
+                       direction, kind, occurred_at, reference, recorded_at
+                FROM transactions WHERE tenant_id = \(tenant.rawValue) AND id = \(id.rawValue)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(
+                (UUID, UUID, String, String, Int64, String, String, String, UTCTimestamp, String?, UTCTimestamp).self
+            ) {
+                return try Self.transaction(from: row)
+            }
+            return nil
+        }
+    }
+
+    /// Rebuilds the entity, re-checking every value: a row that the core would not have
+    /// accepted is reported as corrupt instead of being served.
+    static func transaction(
+        from row: (UUID, UUID, String, String, Int64, String, String, String, UTCTimestamp, String?, UTCTimestamp)
+    ) throws -> Transaction {
+        let (id, tenant, account, counterparty, amount, currencyCode, direction, kind, occurredAt, reference, recordedAt) = row
+        guard let accountID = AccountIdentifier(account),
+              let counterpartyAccount = AccountIdentifier(counterparty),
+              let currency = Currency(code: currencyCode),
+              let money = Money(amountMinor: amount, currency: currency),
+              let direction = Transaction.Direction(rawValue: direction),
+              let kind = Transaction.Kind(rawValue: kind)
+        else { throw CorruptRow(table: "transactions", id: id) }
+        var checkedReference: Reference?
+        if let reference {
+            guard let value = Reference(reference) else { throw CorruptRow(table: "transactions", id: id) }
+            checkedReference = value
+        }
+        return Transaction(
+            id: TransactionID(id), tenantID: TenantID(tenant), accountID: accountID,
+            counterpartyAccount: counterpartyAccount, money: money, direction: direction, kind: kind,
+            occurredAt: occurredAt, reference: checkedReference, recordedAt: recordedAt
+        )
+    }
+}
+
+/// A stored row fails the core's own rules: storage was changed behind Custos's back.
+public struct CorruptRow: Error, CustomStringConvertible {
+    public let table: String
+    public let id: UUID
+    public var description: String { "row \(id.uuidString.lowercased()) of \(table) violates the domain's rules" }
+}

@@ -1,0 +1,28 @@
+import Domain
+import Foundation
+
+/// RFC 9562 UUID version 7 ids: 48 bits of Unix milliseconds, then 74 random bits.
+/// Time-ordered ids keep B-tree inserts local; the random part comes from the system CSPRNG.
+public struct UUIDv7Generator: IDGenerator {
+    private let clock: any Clock
+
+    public init(clock: any Clock) {
+        self.clock = clock
+    }
+
+    public func newTransactionID() -> TransactionID {
+        TransactionID(makeUUID())
+    }
+
+    func makeUUID() -> UUID {
+        let milliseconds = UInt64(max(0, clock.now().microsecondsSinceEpoch / 1_000))
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> UInt64(40 - 8 * index)) }
+        for index in 6..<16 { bytes[index] = generator.next() }
+        bytes[6] = 0x70 | (bytes[6] & 0x0f)  // version 7
+        bytes[8] = 0x80 | (bytes[8] & 0x3f)  // variant 10
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Logging
+import PostgresAdapters
+import PostgresNIO
+
+/// `custos migrate [--status]`: applies pending migrations, or lists their state.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending migrations in order (each in its own transaction), or show their status."
+    )
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Flag(name: .long, help: "List each migration as applied, pending, changed or missing; exit 3 unless all are applied.")
+    var status = false
+
+    func run() async throws {
+        let configuration = try options.configuration()
+        LogSetup.bootstrap(configuration)
+        let files = try MigrationSet.load(directory: configuration.migrationsURL)
+        let url = try DatabaseLocator.url(for: configuration)
+        let logger = Logger(label: "custos.migrate")
+        let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: logger)
+        let migrator = PostgresMigrator(client: client, logger: logger)
+        try await withClient(client) {
+            if status {
+                let report = try await migrator.status(of: files)
+                for entry in report.entries { print("\(entry.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(entry.name)") }
+                if !report.isCurrent { throw ExitCode(3) }
+            } else {
+                let applied = try await migrator.migrate(files)
+                print(applied.isEmpty ? "database is up to date" : "applied: " + applied.joined(separator: ", "))
+            }
+        }
+    }
+}
+
+/// Runs `body` while the client's connection pool runs, then shuts the pool down.
+func withClient<Result: Sendable>(_ client: PostgresClient, _ body: () async throws -> Result) async throws -> Result {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body()
+    }
+}
+
+/// DATABASE_URL when set; otherwise the local cluster, started if needed.
+enum DatabaseLocator {
+    static func url(for configuration: Configuration) throws -> PostgresURL {
+        if let raw = configuration.databaseURL { return try PostgresURL(raw) }
+        return try LocalPostgresCluster(stateDirectory: configuration.stateURL).start()
+    }
+}

@@ -1,0 +1,87 @@
+import Domain
+import HTTPInterface
+import Hummingbird
+import Logging
+import PostgresAdapters
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import SystemAdapters
+
+/// The composition root of `custos serve`: picks the adapters, builds the router, and runs the
+/// database pool and the HTTP server as one service group. SIGTERM or SIGINT stops the server
+/// first (in-flight requests finish), then the pool.
+struct ServerAssembly {
+    let group: ServiceGroup
+    let databaseDescription: String
+
+    static func make(configuration: Configuration, logger: Logger) throws -> ServerAssembly {
+        let migrations = try MigrationSet.load(directory: configuration.migrationsURL)
+        let url = try DatabaseLocator.url(for: configuration)
+        let client = PostgresClient(
+            configuration: url.clientConfiguration(connectionsMax: configuration.databaseConnectionsMax),
+            backgroundLogger: logger
+        )
+        let usage = PoolUsage(connectionsMax: configuration.databaseConnectionsMax)
+        let migrator = PostgresMigrator(client: client, logger: logger)
+        let clock = SystemClock()
+        let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
+        let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
+        let dependencies = HTTPDependencies(
+            recordTransaction: RecordTransaction(repository: repository, clock: clock, ids: UUIDv7Generator(clock: clock)),
+            getTransaction: GetTransaction(repository: repository),
+            readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
+            metrics: metrics,
+            bodyBytesMax: configuration.bodyBytesMax
+        )
+        var app = Application(
+            router: buildRouter(dependencies),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "custos"),
+            logger: logger
+        )
+        app.beforeServerStarts {
+            try await prepareSchema(migrator: migrator, migrations: migrations, logger: logger)
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [client, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        return ServerAssembly(group: group, databaseDescription: url.description)
+    }
+
+    func run() async throws {
+        try await group.run()
+    }
+
+    /// A fresh database is migrated; an existing one is left to `custos migrate`, and /readyz
+    /// answers 503 until its schema is current.
+    static func prepareSchema(migrator: PostgresMigrator, migrations: MigrationSet, logger: Logger) async throws {
+        if try await migrator.databaseIsEmpty() {
+            let applied = try await migrator.migrate(migrations)
+            logger.info("empty database migrated", metadata: ["applied": .string(applied.joined(separator: ","))])
+            return
+        }
+        let status = try await migrator.status(of: migrations)
+        if !status.isCurrent {
+            logger.warning("database schema is not current; run `custos migrate`", metadata: [
+                "pending": .string(status.entries.filter { $0.state != .applied }.map(\.name).joined(separator: ",")),
+            ])
+        }
+    }
+}
+
+/// Database pool gauges, sampled from the adapters' lease counts whenever `/metrics` is scraped.
+enum PoolGauges {
+    static func refresher(_ usage: PoolUsage) -> @Sendable (PrometheusCollectorRegistry) -> Void {
+        { registry in
+            let snapshot = usage.snapshot
+            registry.makeGauge(descriptor: .init(
+                namespace: "custos", subsystem: "db_pool", metricName: "connections_in_use", unitName: "",
+                helpText: "Database connection leases held by Custos right now"
+            ), labels: []).set(Double(snapshot.leasesInUse))
+            registry.makeGauge(descriptor: .init(
+                namespace: "custos", subsystem: "db_pool", metricName: "connections_max", unitName: "",
+                helpText: "Configured maximum size of the database connection pool"
+            ), labels: []).set(Double(usage.connectionsMax))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPInterface
+import Logging
+
+/// Settings read from the environment (docs/configuration.md lists them). Flags, where a
+/// command has them, override these. Every value is range-checked; a bad one stops start-up
+/// with one line naming the variable, never echoing a secret.
+public struct Configuration: Sendable {
+    public var databaseURL: String?
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    public var bodyBytesMax = HTTPDependencies.bodyBytesMaxDefault
+    public var databaseConnectionsMax = 20
+    public var migrationsDirectory = "migrations"
+    public var stateDirectory = ".custos"
+    public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.json
+
+    public enum LogFormat: String, Sendable { case json, text }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let variable: String
+        public let reason: String
+        public var description: String { "\(variable) \(reason)" }
+    }
+
+    public static let bodyBytesRange = 1_024...(64 << 20)
+    public static let connectionsRange = 1...500
+
+    public init() {}
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        var c = Configuration()
+        c.databaseURL = env["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let host = env["CUSTOS_HTTP_HOST"], !host.isEmpty { c.httpHost = host }
+        c.httpPort = try integer(env, "CUSTOS_HTTP_PORT", in: 1...65_535) ?? c.httpPort
+        c.bodyBytesMax = try integer(env, "CUSTOS_BODY_BYTES_MAX", in: bodyBytesRange) ?? c.bodyBytesMax
+        c.databaseConnectionsMax = try integer(env, "CUSTOS_DB_CONNECTIONS_MAX", in: connectionsRange)
+            ?? c.databaseConnectionsMax
+        if let path = env["CUSTOS_MIGRATIONS_DIR"], !path.isEmpty { c.migrationsDirectory = path }
+        if let path = env["CUSTOS_STATE_DIR"], !path.isEmpty { c.stateDirectory = path }
+        if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
+            guard let level = Logger.Level(rawValue: raw) else {
+                throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            c.logLevel = level
+        }
+        if let raw = env["CUSTOS_LOG_FORMAT"], !raw.isEmpty {
+            guard let format = LogFormat(rawValue: raw) else {
+                throw Invalid(variable: "CUSTOS_LOG_FORMAT", reason: "must be json or text")
+            }
+            c.logFormat = format
+        }
+        return c
+    }
+
+    private static func integer(_ env: [String: String], _ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let raw = env[name], !raw.isEmpty else { return nil }
+        guard let value = Int(raw), range.contains(value) else {
+            throw Invalid(variable: name, reason: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    public var migrationsURL: URL { URL(fileURLWithPath: migrationsDirectory) }
+    public var stateURL: URL { URL(fileURLWithPath: stateDirectory) }
+}

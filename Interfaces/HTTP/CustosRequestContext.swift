@@ -1,0 +1,21 @@
+import Domain
+import Hummingbird
+
+/// The per-request context: the request id and, on tenant routes, the tenant, with their types.
+public struct CustosRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `RequestIDMiddleware` before anything else runs.
+    public var requestID: String = ""
+    /// Set by `TenantMiddleware` on `/v1` routes; handlers there may rely on it.
+    public var tenant: TenantID?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// The tenant, which `TenantMiddleware` guarantees on `/v1` routes.
+    func requireTenant() throws -> TenantID {
+        guard let tenant else { throw ProblemError(.tenantRequired, detail: "the X-Tenant-ID header is required") }
+        return tenant
+    }
+}

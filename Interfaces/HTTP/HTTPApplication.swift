@@ -1,0 +1,45 @@
+import HTTPTypes
+import Domain
+import Hummingbird
+
+/// Everything the HTTP adapter needs, chosen by the composition root (PostgreSQL in
+/// `custos serve`, in-memory adapters in tests).
+public struct HTTPDependencies: Sendable {
+    /// Default request body limit: 1 MiB.
+    public static let bodyBytesMaxDefault = 1 << 20
+
+    public var recordTransaction: RecordTransaction
+    public var getTransaction: GetTransaction
+    public var readiness: any ReadinessCheck
+    public var metrics: HTTPMetrics
+    public var bodyBytesMax: Int
+
+    public init(
+        recordTransaction: RecordTransaction, getTransaction: GetTransaction, readiness: any ReadinessCheck,
+        metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
+    ) {
+        precondition(bodyBytesMax > 0, "the body limit must be positive")
+        self.recordTransaction = recordTransaction
+        self.getTransaction = getTransaction
+        self.readiness = readiness
+        self.metrics = metrics
+        self.bodyBytesMax = bodyBytesMax
+    }
+}
+
+/// Builds the router: middleware outermost first (request id and access log, metrics,
+/// problem mapping, body limit), then the operational routes and the tenant-scoped `/v1` API.
+public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosRequestContext> {
+    let router = Router(context: CustosRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyLimitMiddleware(bodyBytesMax: dependencies.bodyBytesMax))
+    OperationalRoutes(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
+    let v1 = router.group("v1").add(middleware: TenantMiddleware())
+    TransactionRoutes(
+        record: dependencies.recordTransaction, get: dependencies.getTransaction,
+        bodyBytesMax: dependencies.bodyBytesMax
+    ).register(on: v1)
+    return router
+}

@@ -1,0 +1,66 @@
+import Domain
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Turns every error into an RFC 9457 `application/problem+json` response.
+/// Domain errors map through their stable slug; anything unknown becomes a generic 500 that
+/// says nothing about its cause to the client and is logged at error level with the request id.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = CustosRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return Self.response(for: error, request: request, context: context)
+        }
+    }
+
+    static func response(for error: any Error, request: Request, context: Context) -> Response {
+        let instance = request.uri.path
+        func problem(_ type: ProblemType, _ detail: String, _ fields: [FieldError]? = nil) -> Response {
+            ProblemDocument(type, detail: detail, instance: instance, requestID: context.requestID, fieldErrors: fields)
+                .response()
+        }
+        switch error {
+        case let failure as ValidationFailed:
+            let count = failure.fieldErrors.count
+            return problem(.validationFailed, "\(count) field\(count == 1 ? " is" : "s are") invalid", failure.fieldErrors)
+        case let failure as ProblemError:
+            return problem(failure.type, failure.detail)
+        case let failure as any DomainError:
+            if let type = ProblemType.forDomainSlug(failure.slug) {
+                return problem(type, Self.detail(for: failure))
+            }
+        case is NIOTooManyBytesError:
+            return problem(.bodyTooLarge, "the request body is larger than this server accepts")
+        case let failure as HTTPError:
+            switch failure.status {
+            case .notFound: return problem(.routeNotFound, "no route matches \(request.method) \(instance)")
+            case .methodNotAllowed: return problem(.methodNotAllowed, "\(request.method) is not allowed here")
+            case .contentTooLarge: return problem(.bodyTooLarge, "the request body is larger than this server accepts")
+            case let status where (400..<500).contains(status.code):
+                return problem(.badRequest, status.reasonPhrase)
+            default: break
+            }
+        default:
+            break
+        }
+        context.logger.error("unhandled error", metadata: [
+            "error_type": .string(String(describing: type(of: error))),
+            "error": .string(String(describing: error)),
+        ])
+        return problem(.internalError, "an internal error occurred; quote the request id when reporting it")
+    }
+
+    private static func detail(for error: any DomainError) -> String {
+        switch error {
+        case TransactionError.notFound: "no transaction with this id exists for this tenant"
+        case TransactionError.duplicateID: "a transaction with this id already exists"
+        default: error.slug
+        }
+    }
+}

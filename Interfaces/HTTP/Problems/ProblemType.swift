@@ -1,0 +1,54 @@
+import HTTPTypes
+
+/// The catalogue of problem types Custos answers with (RFC 9457). The `type` URIs are stable:
+/// clients may switch on them. docs/errors.md lists them; a test keeps the two in step.
+public struct ProblemType: Hashable, Sendable {
+    public let slug: String
+    public let title: String
+    public let status: HTTPResponse.Status
+
+    public var uri: String { ProblemType.uriPrefix + slug }
+    public static let uriPrefix = "urn:custos:problem:"
+
+    public static let malformedJSON = ProblemType(slug: "malformed-json", title: "Malformed JSON", status: .badRequest)
+    public static let tenantRequired = ProblemType(
+        slug: "tenant-required", title: "Tenant required", status: .badRequest)
+    public static let bodyTooLarge = ProblemType(
+        slug: "body-too-large", title: "Request body too large", status: .contentTooLarge)
+    public static let unsupportedMediaType = ProblemType(
+        slug: "unsupported-media-type", title: "Unsupported media type", status: .unsupportedMediaType)
+    public static let validationFailed = ProblemType(
+        slug: "validation-failed", title: "Validation failed", status: .unprocessableContent)
+    public static let transactionNotFound = ProblemType(
+        slug: "transaction-not-found", title: "Transaction not found", status: .notFound)
+    public static let transactionConflict = ProblemType(
+        slug: "transaction-conflict", title: "Transaction conflict", status: .conflict)
+    public static let routeNotFound = ProblemType(slug: "route-not-found", title: "No such route", status: .notFound)
+    public static let methodNotAllowed = ProblemType(
+        slug: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed)
+    public static let badRequest = ProblemType(slug: "bad-request", title: "Bad request", status: .badRequest)
+    public static let notReady = ProblemType(slug: "not-ready", title: "Not ready", status: .serviceUnavailable)
+    public static let internalError = ProblemType(
+        slug: "internal", title: "Internal server error", status: .internalServerError)
+
+    public static let all: [ProblemType] = [
+        .malformedJSON, .tenantRequired, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
+        .transactionNotFound, .transactionConflict, .routeNotFound, .methodNotAllowed, .badRequest,
+        .notReady, .internalError,
+    ]
+
+    /// The problem type for a domain error's stable slug.
+    static func forDomainSlug(_ slug: String) -> ProblemType? {
+        all.first { $0.slug == slug }
+    }
+}
+
+/// An error raised by the HTTP layer itself (not by the core), already tied to its problem type.
+public struct ProblemError: Error, Sendable {
+    public let type: ProblemType
+    public let detail: String
+    public init(_ type: ProblemType, detail: String) {
+        self.type = type
+        self.detail = detail
+    }
+}
