@@ -97,7 +97,10 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: strict
         ),
-        .testTarget(name: "DomainTests", dependencies: ["Domain"], path: "Tests/DomainTests", swiftSettings: strict),
+        .testTarget(
+            name: "DomainTests", dependencies: ["Domain", "MemoryAdapters", "TestSupport"], path: "Tests/DomainTests",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AdapterTests",
             dependencies: [

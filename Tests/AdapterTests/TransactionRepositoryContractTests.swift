@@ -1,0 +1,100 @@
+import Domain
+import Foundation
+import MemoryAdapters
+import PostgresAdapters
+import PostgresNIO
+import TestSupport
+import Testing
+
+/// The contract every `TransactionRepository` honours, run against each adapter.
+/// The PostgreSQL runs use a real server and a database of their own.
+enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case inMemory, postgres
+    var testDescription: String { rawValue }
+
+    func withRepository(_ body: (any TransactionRepository) async throws -> Void) async throws {
+        switch self {
+        case .inMemory:
+            try await body(InMemoryTransactionRepository())
+        case .postgres:
+            try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
+                try await body(PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 16), logger: .init(label: "test")))
+            }
+        }
+    }
+}
+
+@Suite struct TransactionRepositoryContractTests {
+    @Test(arguments: RepositoryKind.allCases)
+    func storesAndReturnsEveryFieldExactly(kind: RepositoryKind) async throws {
+        try await kind.withRepository { repository in
+            let withReference = Fixtures.transaction()
+            let withoutReference = Fixtures.transaction(reference: nil)
+            try await repository.add(withReference)
+            try await repository.add(withoutReference)
+            #expect(try await repository.transaction(id: withReference.id, tenant: Fixtures.tenantA) == withReference)
+            #expect(try await repository.transaction(id: withoutReference.id, tenant: Fixtures.tenantA) == withoutReference)
+        }
+    }
+
+    @Test(arguments: RepositoryKind.allCases)
+    func readsAreScopedByTenant(kind: RepositoryKind) async throws {
+        try await kind.withRepository { repository in
+            let mine = Fixtures.transaction(tenant: Fixtures.tenantA)
+            try await repository.add(mine)
+            #expect(try await repository.transaction(id: mine.id, tenant: Fixtures.tenantB) == nil)
+            #expect(try await repository.transaction(id: TransactionID(UUID()), tenant: Fixtures.tenantA) == nil)
+        }
+    }
+
+    @Test(arguments: RepositoryKind.allCases)
+    func neverOverwritesAnExistingID(kind: RepositoryKind) async throws {
+        try await kind.withRepository { repository in
+            let original = Fixtures.transaction(amountMinor: 100)
+            try await repository.add(original)
+            let impostor = Fixtures.transaction(id: original.id, tenant: Fixtures.tenantB, amountMinor: 999)
+            await #expect(throws: TransactionError.duplicateID(original.id)) { try await repository.add(impostor) }
+            #expect(try await repository.transaction(id: original.id, tenant: Fixtures.tenantA) == original)
+            #expect(try await repository.transaction(id: original.id, tenant: Fixtures.tenantB) == nil)
+        }
+    }
+
+    @Test(arguments: RepositoryKind.allCases)
+    func concurrentWritersLoseNothing(kind: RepositoryKind) async throws {
+        try await kind.withRepository { repository in
+            let transactions = (0..<64).map { Fixtures.transaction(amountMinor: Int64($0 + 1)) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for transaction in transactions { group.addTask { try await repository.add(transaction) } }
+                try await group.waitForAll()
+            }
+            for transaction in transactions {
+                #expect(try await repository.transaction(id: transaction.id, tenant: Fixtures.tenantA) == transaction)
+            }
+        }
+    }
+
+    @Test(arguments: RepositoryKind.allCases)
+    func racingWritersOfOneIDProduceExactlyOneRow(kind: RepositoryKind) async throws {
+        try await kind.withRepository { repository in
+            let id = TransactionID(UUID())
+            let contenders = (0..<16).map { Fixtures.transaction(id: id, amountMinor: Int64($0 + 1)) }
+            let outcomes = try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for contender in contenders {
+                    group.addTask {
+                        do {
+                            try await repository.add(contender)
+                            return contender.money.amountMinor
+                        } catch TransactionError.duplicateID {
+                            return nil
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            }
+            let winners = outcomes.compactMap { $0 }
+            #expect(winners.count == 1)
+            let stored = try #require(try await repository.transaction(id: id, tenant: Fixtures.tenantA))
+            #expect(stored.money.amountMinor == winners.first)
+        }
+    }
+}
