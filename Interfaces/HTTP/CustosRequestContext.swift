@@ -13,6 +13,12 @@ public struct CustosRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 
+    /// The matched route template (`/v1/transactions/{id}`), or `unmatched`: never a raw path,
+    /// so ids in paths neither explode metric cardinality nor reach the labels.
+    var routeLabel: String {
+        endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
+    }
+
     /// The tenant, which `TenantMiddleware` guarantees on `/v1` routes.
     func requireTenant() throws -> TenantID {
         guard let tenant else { throw ProblemError(.tenantRequired, detail: "the X-Tenant-ID header is required") }

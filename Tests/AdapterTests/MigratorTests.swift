@@ -6,12 +6,15 @@ import TestSupport
 import Testing
 
 /// `custos migrate` against a real PostgreSQL, with migration folders made per test.
-@Suite struct MigratorTests {
+@Suite final class MigratorTests {
     let logger = Logger(label: "test")
+    /// Swift Testing makes one instance per test; its folder goes when the test ends.
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("custos-migrations-\(UUID().uuidString)")
+    deinit { try? FileManager.default.removeItem(at: root) }
 
     /// A temporary migrations folder holding `files` (name → SQL).
     func folder(_ files: [String: String]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("custos-migrations-\(UUID().uuidString)")
+        let url = root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for (name, sql) in files { try sql.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return url
@@ -85,6 +88,7 @@ import Testing
         ])
         try await TestDatabase.withDatabase(migrated: false) { client, url in
             let files = try MigrationSet.load(directory: dir)
+            let logger = self.logger
             let applied = try await withThrowingTaskGroup(of: [String].self) { group in
                 for _ in 0..<4 {
                     group.addTask {
@@ -124,9 +128,12 @@ import Testing
     }
 }
 
-@Suite struct MigrationSetTests {
+@Suite final class MigrationSetTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("custos-migrations-\(UUID().uuidString)")
+    deinit { try? FileManager.default.removeItem(at: root) }
+
     func folder(_ names: [String]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("custos-migrations-\(UUID().uuidString)")
+        let url = root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for name in names { try "SELECT 1;".write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return url

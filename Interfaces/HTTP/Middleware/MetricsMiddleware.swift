@@ -50,9 +50,7 @@ struct MetricsMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        // The route template, not the raw path: ids in paths must not explode label cardinality.
-        let route = context.endpointPath ?? "unmatched"
-        metrics.record(route: route, method: request.method.rawValue, status: response.status.code,
+        metrics.record(route: context.routeLabel, method: request.method.rawValue, status: response.status.code,
                        duration: ContinuousClock.now - start)
         return response
     }

@@ -28,7 +28,7 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.logger.info("request", metadata: [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
-            "route": .string(context.endpointPath ?? "unmatched"),
+            "route": .string(context.routeLabel),
             "status": .stringConvertible(response.status.code),
             "duration_us": .stringConvertible(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
         ])

@@ -1,0 +1,64 @@
+import Domain
+import Foundation
+import HTTPInterface
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PostgresAdapters
+import PostgresNIO
+import Testing
+import TestSupport
+
+/// The slice end to end on a real PostgreSQL: what the acceptance criteria promise.
+@Suite struct PostgresAPITests {
+    func repository(_ client: PostgresClient) -> PostgresTransactionRepository {
+        PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 4), logger: .init(label: "test"))
+    }
+
+    @Test func postedTransactionsSurviveANewProcessOnTheSameDatabase() async throws {
+        try await TestDatabase.withDatabase { client, url in
+            let created = try await makeApp(repository: repository(client)).test(.router) { http in
+                try await http.execute(
+                    uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
+                    body: ByteBuffer(string: transactionJSON(["occurred_at": "2026-11-24T09:30:00.654321+01:00"]))
+                )
+            }
+            #expect(created.status == .created)
+            let id = try #require(try object(created)["id"] as? String)
+            #expect(try object(created)["occurred_at"] as? String == "2026-11-24T08:30:00.654321Z")
+            // A second pool and router on the same database stands in for a restarted server.
+            try await TestDatabase.withClient(url) { second in
+                try await makeApp(repository: repository(second)).test(.router) { http in
+                    let fetched = try await http.execute(uri: "/v1/transactions/\(id)", method: .get, headers: jsonHeaders())
+                    #expect(fetched.status == .ok)
+                    #expect(fetched.body == created.body)
+                    let foreign = try await http.execute(
+                        uri: "/v1/transactions/\(id)", method: .get, headers: jsonHeaders(tenant: Fixtures.tenantB)
+                    )
+                    try expectProblem(foreign, status: .notFound, slug: "transaction-not-found")
+                }
+            }
+        }
+    }
+
+    @Test func rejectedRequestsWriteNoRow() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            try await makeApp(repository: repository(client)).test(.router) { http in
+                let invalid = try await http.execute(
+                    uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
+                    body: ByteBuffer(string: transactionJSON(["amount_minor": 0, "currency": "EURO", "kind": "barter"]))
+                )
+                let problem = try expectProblem(invalid, status: .unprocessableContent, slug: "validation-failed")
+                #expect((problem["errors"] as? [Any])?.count == 3)
+                let huge = transactionJSON().dropLast() + String(repeating: " ", count: 2 << 20) + "}"
+                let tooLarge = try await http.execute(
+                    uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: String(huge))
+                )
+                try expectProblem(tooLarge, status: .contentTooLarge, slug: "body-too-large")
+            }
+            let rows = try await TestDatabase.count("transactions", client)
+            #expect(rows == 0)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Domain
+import Foundation
+import HTTPInterface
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MemoryAdapters
+import NIOCore
+import Testing
+import TestSupport
+
+struct StubReadiness: ReadinessCheck {
+    let ready: Bool
+    func check() async -> ReadinessReport {
+        ReadinessReport(checks: [.init(name: "database", ok: ready, detail: ready ? "reachable" : "unreachable")])
+    }
+}
+
+/// Wires the real router (the same `buildRouter` as `custos serve`) over the given repository.
+func makeApp(
+    repository: any TransactionRepository, readiness: any ReadinessCheck = StubReadiness(ready: true),
+    metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
+) -> some ApplicationProtocol {
+    let clock = ManualClock(Fixtures.now)
+    let dependencies = HTTPDependencies(
+        recordTransaction: RecordTransaction(repository: repository, clock: clock, ids: SequentialIDGenerator()),
+        getTransaction: GetTransaction(repository: repository),
+        readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax
+    )
+    return Application(router: buildRouter(dependencies))
+}
+
+extension HTTPField.Name {
+    static let tenant = HTTPField.Name("X-Tenant-ID")!
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}
+
+func jsonHeaders(tenant: TenantID? = Fixtures.tenantA) -> HTTPFields {
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if let tenant { headers[.tenant] = tenant.description }
+    return headers
+}
+
+/// The decoded body of a response, as a dictionary.
+func object(_ response: TestResponse) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+}
+
+/// Asserts the RFC 9457 shape and returns the document.
+@discardableResult
+func expectProblem(_ response: TestResponse, status: HTTPResponse.Status, slug: String) throws -> [String: Any] {
+    #expect(response.status == status)
+    #expect(response.headers[.contentType] == "application/problem+json")
+    let document = try object(response)
+    #expect(document["type"] as? String == "urn:custos:problem:\(slug)")
+    #expect(document["status"] as? Int == status.code)
+    #expect((document["title"] as? String)?.isEmpty == false)
+    #expect(document["request_id"] as? String == response.headers[.requestID])
+    return document
+}
