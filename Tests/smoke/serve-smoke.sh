@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# End-to-end check of the real `custos` binary over a real socket and a real PostgreSQL:
+# an empty database is migrated at start, the health endpoints answer, a transaction
+# round-trips, bad requests write nothing, SIGTERM stops the server cleanly, and a restarted
+# server still has the data. Needs DATABASE_URL (a server where it may create a database).
+# Prints one line per check and closes with "N passed, M failed".
+set -uo pipefail
+custos="${1:?usage: serve-smoke.sh PATH/TO/custos}"
+: "${DATABASE_URL:?DATABASE_URL must point at a PostgreSQL server}"
+
+passed=0; failed=0
+check() { # check NAME COMMAND...
+    local name=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok   $name"
+    else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+
+work=$(mktemp -d)
+db="custos_smoke_$RANDOM$RANDOM"
+url="${DATABASE_URL%%\?*}"; query="${DATABASE_URL#"$url"}"
+smoke_url="${url%/*}/$db$query"
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null || { echo "cannot create $db"; echo "0 passed, 1 failed"; exit 1; }
+
+port=""
+for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
+done
+base="http://127.0.0.1:$port"
+tenant=6f1c2d3e-0000-4000-8000-000000000001
+other=6f1c2d3e-0000-4000-8000-000000000002
+
+start_server() {
+    DATABASE_URL="$smoke_url" CUSTOS_LOG_LEVEL=warning "$custos" serve --port "$port" >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fs "$base/healthz" >/dev/null 2>&1 && return 0
+        kill -0 "$server_pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+stop_server() { # SIGTERM, then the exit status must be 0 within 10 s
+    kill -TERM "$server_pid"
+    for _ in $(seq 1 100); do
+        kill -0 "$server_pid" 2>/dev/null || { wait "$server_pid"; local status=$?; server_pid=""; return $status; }
+        sleep 0.1
+    done
+    return 1
+}
+status_of() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
+post() { status_of -X POST "$base/v1/transactions" -H "X-Tenant-ID: ${2:-$tenant}" -H 'Content-Type: application/json' --data-binary "$1"; }
+rows() { psql "$smoke_url" -tAc "SELECT count(*) FROM transactions"; }
+
+valid='{"account_id":"ACC-001","counterparty_account":"DE89370400440532013000","amount_minor":12345,"currency":"EUR","direction":"debit","kind":"transfer","occurred_at":"2026-11-24T09:30:00.123456Z","reference":"invoice 42"}'
+
+check "server starts on an empty database" start_server
+check "GET /healthz is 200" test "$(status_of "$base/healthz")" = 200
+check "GET /readyz is 200 and ready (migrated at start)" \
+    bash -c "[ \"\$(curl -s -o '$work/ready' -w '%{http_code}' '$base/readyz')\" = 200 ] && grep -q '\"status\":\"ready\"' '$work/ready'"
+check "POST /v1/transactions is 201" test "$(post "$valid")" = 201
+id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$work/body"); cp "$work/body" "$work/created"
+check "GET /v1/transactions/{id} returns what was stored" \
+    bash -c "[ \"\$(curl -s -o '$work/got' -w '%{http_code}' -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$id')\" = 200 ] && cmp -s '$work/got' '$work/created'"
+check "another tenant gets 404" test "$(status_of -H "X-Tenant-ID: $other" "$base/v1/transactions/$id")" = 404
+invalid='{"account_id":"ACC-001","counterparty_account":"X","amount_minor":0,"currency":"eur","direction":"up","kind":"cash","occurred_at":"2026-11-24T09:30:00Z"}'
+check "three invalid fields give one 422" test "$(post "$invalid")" = 422
+check "... listing all three" test "$(grep -o '"field"' "$work/body" | wc -l)" = 3
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$work/big"
+check "a 2 MiB body gives 413" test "$(status_of -X POST "$base/v1/transactions" -H "X-Tenant-ID: $tenant" -H 'Content-Type: application/json' --data-binary @"$work/big")" = 413
+check "... and problem+json" grep -q 'urn:custos:problem:body-too-large' "$work/body"
+check "only the valid transaction was written" test "$(rows)" = 1
+check "GET /metrics counts the requests" \
+    bash -c "curl -s '$base/metrics' | grep -q 'custos_http_requests_total{route=\"/v1/transactions\",method=\"POST\",status=\"201\"} 1'"
+check "SIGTERM stops the server with status 0" stop_server
+check "the server restarts" start_server
+check "the transaction survives the restart" \
+    bash -c "curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$id' | cmp -s - '$work/created'"
+check "SIGTERM stops it again" stop_server
+
+if [ "$failed" -gt 0 ]; then echo "--- server log"; tail -n 40 "$work/server.log"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
