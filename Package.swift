@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "CustosCLI",
             dependencies: [
-                "Domain", "HTTPInterface", "PostgresAdapters", "MemoryAdapters", "SystemAdapters", "SodiumAdapters",
+                "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

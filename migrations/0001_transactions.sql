@@ -13,12 +13,13 @@ CREATE TABLE transactions (
     currency             char(3)     NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     direction            text        NOT NULL CHECK (direction IN ('debit', 'credit')),
     kind                 text        NOT NULL CHECK (kind IN ('card', 'transfer', 'cash')),
-    occurred_at          timestamptz NOT NULL,
+    occurred_at          timestamptz NOT NULL
+        CHECK (occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '10000-01-01 00:00:00+00'),
     reference            text        NULL CHECK (char_length(reference) BETWEEN 1 AND 140),
-    recorded_at          timestamptz NOT NULL,
+    recorded_at          timestamptz NOT NULL
+        CHECK (recorded_at >= '1970-01-01 00:00:00+00' AND recorded_at < '10000-01-01 00:00:00+00'),
     CONSTRAINT transactions_pkey PRIMARY KEY (id)
 );
 
--- Tenant-scoped look-ups by id, and (later) an account's history in time order.
-CREATE UNIQUE INDEX transactions_tenant_id_idx ON transactions (tenant_id, id);
+-- An account's history in time order (history features, listings).
 CREATE INDEX transactions_tenant_account_occurred_idx ON transactions (tenant_id, account_id, occurred_at);

@@ -38,10 +38,18 @@ public struct PostgresTransactionRepository: TransactionRepository {
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.uniqueViolation {
             throw TransactionError.duplicateID(t.id)
+        } catch let error as PSQLError {
+            throw DatabaseFailure(operation: "insert transaction", error)
         }
     }
 
     public func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
+        try await DatabaseFailure.wrapping("read transaction") {
+            try await read(id: id, tenant: tenant)
+        }
+    }
+
+    private func read(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
         try await usage.track {
             let rows = try await client.query(
                 """
@@ -91,4 +99,34 @@ public struct CorruptRow: Error, CustomStringConvertible {
     public let table: String
     public let id: UUID
     public var description: String { "row \(id.uuidString.lowercased()) of \(table) violates the domain's rules" }
+}
+
+/// A database error, described with what helps an operator and nothing that may hold data:
+/// the SQLSTATE, the table and the client-side error code, never the server's message or detail
+/// (which can quote the values of a row).
+public struct DatabaseFailure: Error, CustomStringConvertible {
+    public let operation: String
+    public let sqlState: String?
+    public let table: String?
+    public let code: String
+
+    init(operation: String, _ error: PSQLError) {
+        self.operation = operation
+        self.sqlState = error.serverInfo?[.sqlState]
+        self.table = error.serverInfo?[.tableName]
+        self.code = "\(error.code)"
+    }
+
+    static func wrapping<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw DatabaseFailure(operation: operation, error)
+        }
+    }
+
+    public var description: String {
+        "database error during \(operation): \(code)"
+            + (sqlState.map { ", SQLSTATE \($0)" } ?? "") + (table.map { ", table \($0)" } ?? "")
+    }
 }

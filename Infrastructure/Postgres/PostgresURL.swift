@@ -4,9 +4,11 @@ import PostgresNIO
 
 /// A `postgres://` connection URL (libpq style), parsed into a postgres-nio configuration.
 ///
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…][&host=/socket/dir]`
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…][&sslrootcert=/ca.pem][&host=/socket/dir]`
 /// `sslmode`: `disable`, `prefer` (default, as libpq), `require` (encrypted, unverified),
-/// `verify-full` (encrypted, certificate and host name verified). Use `verify-full` in production.
+/// `verify-full` (encrypted, certificate and host name verified against the system's trust roots,
+/// or against `sslrootcert` when given). Use `verify-full` in production.
+/// Any other query parameter is refused rather than silently ignored.
 public struct PostgresURL: Sendable, CustomStringConvertible {
     public enum SSLMode: String, Sendable { case disable, prefer, require, verifyFull = "verify-full" }
 
@@ -18,6 +20,10 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     public let sslMode: SSLMode
     /// The folder holding the server's Unix socket, when connecting through one.
     public let socketDirectory: String?
+    /// A PEM file of CA certificates to verify the server with (`verify-full` only).
+    public let rootCertificatePath: String?
+
+    static let knownParameters: Set<String> = ["sslmode", "sslrootcert", "host"]
 
     public struct ParseError: Error, CustomStringConvertible {
         public let reason: String
@@ -26,7 +32,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
 
     public init(
         username: String, password: String?, host: String, port: Int, database: String,
-        sslMode: SSLMode, socketDirectory: String? = nil
+        sslMode: SSLMode, socketDirectory: String? = nil, rootCertificatePath: String? = nil
     ) {
         self.username = username
         self.password = password
@@ -35,6 +41,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         self.database = database
         self.sslMode = sslMode
         self.socketDirectory = socketDirectory
+        self.rootCertificatePath = rootCertificatePath
     }
 
     /// Parse errors never repeat the URL: it may hold a password.
@@ -49,17 +56,24 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last }
         )
+        if let unknown = query.keys.sorted().first(where: { !PostgresURL.knownParameters.contains($0) }) {
+            throw ParseError(reason: "unknown parameter \(unknown) (known: host, sslmode, sslrootcert)")
+        }
         let modeText = query["sslmode"] ?? "prefer"
         guard let mode = SSLMode(rawValue: modeText) else {
             throw ParseError(reason: "sslmode must be disable, prefer, require or verify-full")
         }
         let socket = query["host"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+        let rootCertificate = query["sslrootcert"].flatMap { $0.isEmpty ? nil : $0 }
+        if rootCertificate != nil, mode != .verifyFull {
+            throw ParseError(reason: "sslrootcert needs sslmode=verify-full")
+        }
         let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? (socket == nil ? "localhost" : "")
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw ParseError(reason: "port out of range") }
         self.init(
             username: user, password: components.password, host: host, port: port, database: database,
-            sslMode: mode, socketDirectory: socket
+            sslMode: mode, socketDirectory: socket, rootCertificatePath: rootCertificate
         )
     }
 
@@ -78,6 +92,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         components.port = port
         components.path = "/" + database
         var items = [URLQueryItem(name: "sslmode", value: sslMode.rawValue)]
+        if let rootCertificatePath { items.append(URLQueryItem(name: "sslrootcert", value: rootCertificatePath)) }
         if let socketDirectory { items.append(URLQueryItem(name: "host", value: socketDirectory)) }
         components.queryItems = items
         return components.string ?? "postgres://invalid"
@@ -86,7 +101,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     public func with(database: String) -> PostgresURL {
         PostgresURL(
             username: username, password: password, host: host, port: port, database: database,
-            sslMode: sslMode, socketDirectory: socketDirectory
+            sslMode: sslMode, socketDirectory: socketDirectory, rootCertificatePath: rootCertificatePath
         )
     }
 
@@ -114,7 +129,11 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         case .disable: return .disable
         case .prefer: return .prefer(unverified)
         case .require: return .require(unverified)
-        case .verifyFull: return .require(.makeClientConfiguration())
+        case .verifyFull:
+            var verified = TLSConfiguration.makeClientConfiguration()
+            verified.certificateVerification = .fullVerification
+            if let rootCertificatePath { verified.trustRoots = .file(rootCertificatePath) }
+            return .require(verified)
         }
     }
 }

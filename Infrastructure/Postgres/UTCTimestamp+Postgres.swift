@@ -24,6 +24,10 @@ extension UTCTimestamp: PostgresNonThrowingEncodable, PostgresDecodable {
         guard format == .binary, buffer.readableBytes == 8, let micros = buffer.readInteger(as: Int64.self) else {
             throw PostgresDecodingError.Code.failure
         }
-        self.init(microsecondsSinceEpoch: micros + UTCTimestamp.postgresEpochMicroseconds)
+        // 'infinity' and '-infinity' arrive as Int64.max / Int64.min: refuse, never trap.
+        let (unix, overflow) = micros.addingReportingOverflow(UTCTimestamp.postgresEpochMicroseconds)
+        let stamp = UTCTimestamp(microsecondsSinceEpoch: unix)
+        guard !overflow, stamp >= .min, stamp <= .max else { throw PostgresDecodingError.Code.failure }
+        self = stamp
     }
 }

@@ -15,8 +15,12 @@ public struct Configuration: Sendable {
     public var stateDirectory = ".custos"
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.json
+    public var environment = Environment.development
 
     public enum LogFormat: String, Sendable { case json, text }
+    /// `production` refuses development conveniences: a missing DATABASE_URL is an error there,
+    /// never a reason to start a local cluster.
+    public enum Environment: String, Sendable { case development, production }
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -44,6 +48,12 @@ public struct Configuration: Sendable {
                 throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
             }
             c.logLevel = level
+        }
+        if let raw = env["CUSTOS_ENVIRONMENT"], !raw.isEmpty {
+            guard let environment = Environment(rawValue: raw) else {
+                throw Invalid(variable: "CUSTOS_ENVIRONMENT", reason: "must be development or production")
+            }
+            c.environment = environment
         }
         if let raw = env["CUSTOS_LOG_FORMAT"], !raw.isEmpty {
             guard let format = LogFormat(rawValue: raw) else {

@@ -4,7 +4,7 @@ import ArgumentParser
 public struct CustosCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "custos",
-        abstract: "Custos: a compliance backend with tamper-evident audit.",
+        abstract: "Custos: a compliance backend for regulated money movements.",
         subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self]
     )
 

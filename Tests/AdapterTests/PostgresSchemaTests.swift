@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Logging
 import PostgresAdapters
 import PostgresNIO
 import TestSupport
@@ -10,6 +11,7 @@ import Testing
     @Test(arguments: [
         ("amount_minor", "0"), ("amount_minor", "1000000000000000"), ("currency", "'eur'"),
         ("direction", "'sideways'"), ("kind", "'cheque'"), ("account_id", "' space'"), ("reference", "''"),
+        ("occurred_at", "'1969-12-31 23:59:59+00'"), ("occurred_at", "'infinity'"), ("recorded_at", "'10000-01-01 00:00:00+00'"),
     ])
     func checkConstraintsRejectInvalidRows(column: String, value: String) async throws {
         try await TestDatabase.withDatabase { client, _ in
@@ -26,6 +28,44 @@ import Testing
             }
             let rows = try await TestDatabase.count("transactions", client)
             #expect(rows == 0)
+        }
+    }
+}
+
+/// Reading is as careful as writing: values the core could not hold are errors, never traps,
+/// and database failures are described without the server's message (it can quote row values).
+@Suite struct PostgresReadSafetyTests {
+    let logger = Logger(label: "test")
+
+    func decode(_ sql: String, _ client: PostgresClient) async throws -> UTCTimestamp? {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        for try await value in rows.decode(UTCTimestamp.self) { return value }
+        return nil
+    }
+
+    @Test func timestampsDecodeExactlyAndOutOfRangeOnesAreRefused() async throws {
+        try await TestDatabase.withDatabase(migrated: false) { client, _ in
+            let exact = try await decode("SELECT '2026-11-24 09:30:00.123457+00'::timestamptz", client)
+            #expect(exact?.rfc3339 == "2026-11-24T09:30:00.123457Z")
+            for bad in ["'infinity'", "'-infinity'", "'10000-01-01 00:00:00+00'"] {
+                await #expect(throws: (any Error).self) { _ = try await decode("SELECT \(bad)::timestamptz", client) }
+            }
+        }
+    }
+
+    @Test func databaseFailuresNameTheSQLStateNotTheMessage() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            _ = try await client.query("DROP TABLE transactions", logger: logger)
+            let repository = PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 2), logger: logger)
+            let failure = try await #require(throws: DatabaseFailure.self) {
+                try await repository.add(Fixtures.transaction())
+            }
+            #expect(failure.sqlState == "42P01")
+            #expect(!failure.description.contains("does not exist"), "the server's message stays out")
+            let read = try await #require(throws: DatabaseFailure.self) {
+                _ = try await repository.transaction(id: TransactionID(UUID()), tenant: Fixtures.tenantA)
+            }
+            #expect(read.description.contains("SQLSTATE 42P01"))
         }
     }
 }

@@ -32,6 +32,21 @@ import Testing
         #expect(try PostgresURL(url.secretString).password == "hunter2")
     }
 
+    @Test func verifyFullMayNameItsOwnCertificateAuthority() throws {
+        let url = try PostgresURL("postgres://app@db.example/custos?sslmode=verify-full&sslrootcert=/etc/custos/ca.pem")
+        #expect(url.rootCertificatePath == "/etc/custos/ca.pem")
+        #expect(try PostgresURL(url.secretString).rootCertificatePath == "/etc/custos/ca.pem")
+    }
+
+    @Test(arguments: [
+        "postgres://app:hunter2@localhost/custos?sslmode=require&sslrootcert=/ca.pem",
+        "postgres://app:hunter2@localhost/custos?sslmod=disable",
+        "postgres://app:hunter2@localhost/custos?connect_timeout=5",
+    ])
+    func refusesParametersItWouldOtherwiseIgnore(text: String) {
+        #expect(throws: PostgresURL.ParseError.self) { try PostgresURL(text) }
+    }
+
     @Test(arguments: [
         "mysql://app:hunter2@localhost/custos", "postgres://localhost/custos", "postgres://app:hunter2@localhost/",
         "postgres://app:hunter2@localhost/custos?sslmode=sometimes", "not a url at all",

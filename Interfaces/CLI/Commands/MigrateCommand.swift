@@ -45,10 +45,13 @@ func withClient<Result: Sendable>(_ client: PostgresClient, _ body: () async thr
     }
 }
 
-/// DATABASE_URL when set; otherwise the local cluster, started if needed.
+/// DATABASE_URL when set; otherwise, outside production, the local cluster, started if needed.
 enum DatabaseLocator {
     static func url(for configuration: Configuration) throws -> PostgresURL {
         if let raw = configuration.databaseURL { return try PostgresURL(raw) }
+        guard configuration.environment == .development else {
+            throw Configuration.Invalid(variable: "DATABASE_URL", reason: "must be set when CUSTOS_ENVIRONMENT=production")
+        }
         return try LocalPostgresCluster(stateDirectory: configuration.stateURL).start()
     }
 }

@@ -63,21 +63,21 @@ struct ServerAssembly {
         let status = try await migrator.status(of: migrations)
         if !status.isCurrent {
             logger.warning("database schema is not current; run `custos migrate`", metadata: [
-                "pending": .string(status.entries.filter { $0.state != .applied }.map(\.name).joined(separator: ",")),
+                "not_current": .string(status.entries.filter { $0.state != .applied }.map(\.name).joined(separator: ",")),
             ])
         }
     }
 }
 
-/// Database pool gauges, sampled from the adapters' lease counts whenever `/metrics` is scraped.
+/// Database gauges, sampled from the repositories' counts whenever `/metrics` is scraped.
 enum PoolGauges {
     static func refresher(_ usage: PoolUsage) -> @Sendable (PrometheusCollectorRegistry) -> Void {
         { registry in
             let snapshot = usage.snapshot
             registry.makeGauge(descriptor: .init(
-                namespace: "custos", subsystem: "db_pool", metricName: "connections_in_use", unitName: "",
-                helpText: "Database connection leases held by Custos right now"
-            ), labels: []).set(Double(snapshot.leasesInUse))
+                namespace: "custos", subsystem: "db", metricName: "operations_in_flight", unitName: "",
+                helpText: "Repository database operations waiting for or holding a pooled connection"
+            ), labels: []).set(Double(snapshot.operationsInFlight))
             registry.makeGauge(descriptor: .init(
                 namespace: "custos", subsystem: "db_pool", metricName: "connections_max", unitName: "",
                 helpText: "Configured maximum size of the database connection pool"

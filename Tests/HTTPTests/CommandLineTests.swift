@@ -1,0 +1,73 @@
+@testable import CustosCLI
+import Foundation
+import Testing
+
+/// Configuration and composition rules of the `custos` command.
+@Suite struct ConfigurationTests {
+    @Test func defaultsWhenNothingIsSet() throws {
+        let configuration = try Configuration.fromEnvironment([:])
+        #expect(configuration.databaseURL == nil)
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.httpPort == 8080)
+        #expect(configuration.bodyBytesMax == 1 << 20)
+        #expect(configuration.migrationsDirectory == "migrations")
+        #expect(configuration.environment == .development)
+    }
+
+    @Test func readsEveryVariable() throws {
+        let configuration = try Configuration.fromEnvironment([
+            "DATABASE_URL": "postgres://u@h/d", "CUSTOS_HTTP_HOST": "0.0.0.0", "CUSTOS_HTTP_PORT": "9090",
+            "CUSTOS_BODY_BYTES_MAX": "4096", "CUSTOS_DB_CONNECTIONS_MAX": "7", "CUSTOS_MIGRATIONS_DIR": "/srv/m",
+            "CUSTOS_STATE_DIR": "/var/lib/custos", "CUSTOS_LOG_LEVEL": "debug", "CUSTOS_LOG_FORMAT": "text",
+            "CUSTOS_ENVIRONMENT": "production",
+        ])
+        #expect(configuration.databaseURL == "postgres://u@h/d")
+        #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.httpPort == 9090)
+        #expect(configuration.bodyBytesMax == 4096)
+        #expect(configuration.databaseConnectionsMax == 7)
+        #expect(configuration.migrationsDirectory == "/srv/m")
+        #expect(configuration.stateDirectory == "/var/lib/custos")
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.environment == .production)
+    }
+
+    @Test(arguments: [
+        ("CUSTOS_HTTP_PORT", "0"), ("CUSTOS_HTTP_PORT", "eighty"), ("CUSTOS_BODY_BYTES_MAX", "10"),
+        ("CUSTOS_BODY_BYTES_MAX", "999999999999"), ("CUSTOS_DB_CONNECTIONS_MAX", "0"), ("CUSTOS_LOG_LEVEL", "loud"),
+        ("CUSTOS_LOG_FORMAT", "xml"), ("CUSTOS_ENVIRONMENT", "staging"),
+    ])
+    func refusesOutOfRangeValuesNamingTheVariable(variable: String, value: String) {
+        let error = #expect(throws: Configuration.Invalid.self) { try Configuration.fromEnvironment([variable: value]) }
+        #expect(error?.variable == variable)
+        #expect(error?.description.hasPrefix(variable) == true)
+    }
+
+    @Test func productionNeverFallsBackToALocalCluster() throws {
+        var configuration = try Configuration.fromEnvironment(["CUSTOS_ENVIRONMENT": "production"])
+        configuration.stateDirectory = "/nonexistent/never-created"
+        let error = #expect(throws: Configuration.Invalid.self) { try DatabaseLocator.url(for: configuration) }
+        #expect(error?.variable == "DATABASE_URL")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/never-created"))
+    }
+}
+
+@Suite struct ReadinessTimeLimitTests {
+    /// The answer comes at the limit even when the operation ignores cancellation.
+    @Test func answersAtTheLimitWithoutWaitingForAStuckOperation() async {
+        let start = ContinuousClock.now
+        let value = await firstOf({
+            // Ignores cancellation: a continuation resumed from a timer thread 5 s later.
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { continuation.resume(returning: "stuck") }
+            }
+        }, orAfter: .milliseconds(50), "timed out")
+        #expect(value == "timed out")
+        #expect(ContinuousClock.now - start < .seconds(4), "firstOf waited for the stuck operation")
+    }
+
+    @Test func aFastOperationWins() async {
+        #expect(await firstOf({ "fast" }, orAfter: .seconds(5), "timed out") == "fast")
+    }
+}
