@@ -101,6 +101,8 @@ let package = Package(
             name: "DomainTests", dependencies: ["Domain", "MemoryAdapters", "TestSupport"], path: "Tests/DomainTests",
             swiftSettings: strict
         ),
+        // Audit-log math against public conformance data; depends on the core only, so it builds in seconds.
+        .testTarget(name: "AuditTests", dependencies: ["Domain"], path: "Tests/AuditTests", swiftSettings: strict),
         .testTarget(
             name: "AdapterTests",
             dependencies: [
