@@ -48,6 +48,7 @@ let package = Package(
             path: "Infrastructure/Postgres",
             swiftSettings: strict
         ),
+        .target(name: "FileAdapters", dependencies: ["Domain"], path: "Infrastructure/Files", swiftSettings: strict),
         .systemLibrary(
             name: "CSodium",
             path: "Infrastructure/CSodium",
@@ -73,7 +74,7 @@ let package = Package(
         .target(
             name: "CustosCLI",
             dependencies: [
-                "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters",
+                "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters", "FileAdapters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "AdapterTests",
             dependencies: [
-                "Domain", "MemoryAdapters", "PostgresAdapters", "SodiumAdapters", "SystemAdapters", "TestSupport",
+                "Domain", "MemoryAdapters", "PostgresAdapters", "SodiumAdapters", "SystemAdapters", "FileAdapters", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/AdapterTests",

@@ -5,7 +5,7 @@ public struct CustosCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "custos",
         abstract: "Custos: a compliance backend for regulated money movements.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, AuditCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,38 @@
+/// The tip of one log: what the next entry must link to. Appending through the head is the only
+/// way entries are made, so indices are gap-free, each entry names its predecessor's leaf hash,
+/// and time never runs backwards (§3.1), whatever the clock does.
+public struct AuditLogHead: Hashable, Sendable {
+    public let origin: String
+    public private(set) var size: UInt64
+    public private(set) var lastLeafHash: [UInt8]
+    public private(set) var lastTimestampMs: UInt64
+
+    /// The head of an empty log.
+    public init(origin: String) {
+        self.init(origin: origin, size: 0, lastLeafHash: AuditLeaf.zeroHash, lastTimestampMs: 0)
+    }
+
+    /// A head restored from storage.
+    public init(origin: String, size: UInt64, lastLeafHash: [UInt8], lastTimestampMs: UInt64) {
+        precondition(lastLeafHash.count == AuditLeaf.hashByteCount, "a leaf hash is 32 bytes")
+        precondition(size > 0 || lastLeafHash == AuditLeaf.zeroHash, "an empty log links to zeros")
+        self.origin = origin
+        self.size = size
+        self.lastLeafHash = lastLeafHash
+        self.lastTimestampMs = lastTimestampMs
+    }
+
+    /// Makes the next entry and advances the head past it.
+    public mutating func append(
+        eventType: String, actor: String, payload: CanonicalJSON, nowMs: UInt64
+    ) throws(AuditLeafError) -> AuditLeaf {
+        let leaf = try AuditLeaf(
+            origin: origin, index: size, timestampMs: max(nowMs, lastTimestampMs), previousLeafHash: lastLeafHash,
+            eventType: eventType, actor: actor, payload: payload.canonicalBytes
+        )
+        size += 1
+        lastLeafHash = leaf.leafHash
+        lastTimestampMs = leaf.timestampMs
+        return leaf
+    }
+}
