@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Domain", "PostgresAdapters",
+                "Domain", "PostgresAdapters", "SodiumAdapters", "FileAdapters",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -117,6 +117,7 @@ let package = Package(
             name: "HTTPTests",
             dependencies: [
                 "Domain", "HTTPInterface", "MemoryAdapters", "PostgresAdapters", "CustosCLI", "TestSupport",
+                "SodiumAdapters", "FileAdapters",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

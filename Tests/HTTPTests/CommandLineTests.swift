@@ -1,6 +1,9 @@
 @testable import CustosCLI
+import Domain
 import Foundation
+import SodiumAdapters
 import Testing
+import TestSupport
 
 /// Configuration and composition rules of the `custos` command.
 @Suite struct ConfigurationTests {
@@ -69,5 +72,48 @@ import Testing
 
     @Test func aFastOperationWins() async {
         #expect(await firstOf({ "fast" }, orAfter: .seconds(5), "timed out") == "fast")
+    }
+}
+
+/// `custos audit verify` and `verify-proof` as an auditor runs them, on real signed exports.
+@Suite final class AuditCommandTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("custos-cli-\(UUID().uuidString)")
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func export(count: Int) throws -> SignedExport {
+        try SignedExport(count: count, in: root.appendingPathComponent(UUID().uuidString))
+    }
+
+    @Test func verifyPassesOnAnIntactExportAndNamesTheFirstBadEntry() throws {
+        let export = try export(count: 40)
+        let arguments = ["--export", export.directory.path, "--key", export.signer.verifierKey.description]
+        try AuditCommand.Verify.parse(arguments).run()
+        try export.flipPayloadBit(ofEntry: 12)
+        let error = #expect(throws: VerificationFailed.self) { try AuditCommand.Verify.parse(arguments + ["--json"]).run() }
+        #expect(error?.description.contains("entry 12") == true)
+    }
+
+    @Test func verifyNeedsAKnownKey() throws {
+        let export = try export(count: 3)
+        let stranger = try SodiumNoteSigner(name: SignedExport.origin, seed: [UInt8](repeating: 9, count: 32))
+        let error = #expect(throws: VerificationFailed.self) {
+            try AuditCommand.Verify.parse(["--export", export.directory.path, "--key", stranger.verifierKey.description]).run()
+        }
+        #expect(error?.description.contains("no signature by a trusted key") == true)
+        #expect(throws: (any Error).self) { try AuditCommand.Verify.parse(["--export", export.directory.path]).run() }
+    }
+
+    @Test func verifyProofAcceptsTheEntryAndRejectsAnother() throws {
+        let export = try export(count: 50)
+        let proofFile = root.appendingPathComponent("entry.tlog-proof")
+        try Array(try export.proof(ofEntry: 21).encoded.utf8).withUnsafeBufferPointer { try Data(buffer: $0).write(to: proofFile) }
+        let leafFile = root.appendingPathComponent("entry.bin")
+        try Data(export.entries[21]).write(to: leafFile)
+        let key = export.signer.verifierKey.description
+        try AuditCommand.VerifyProof.parse([proofFile.path, "--key", key, "--leaf", leafFile.path]).run()
+        let otherHash = Data(MerkleTree.leafHash(export.entries[22])).base64EncodedString()
+        #expect(throws: VerificationFailed.self) {
+            try AuditCommand.VerifyProof.parse([proofFile.path, "--key", key, "--leaf-hash", otherHash]).run()
+        }
     }
 }
