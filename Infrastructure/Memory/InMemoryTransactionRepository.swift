@@ -16,10 +16,19 @@ public final class InMemoryTransactionRepository: TransactionRepository {
     public init() {}
 
     public func add(_ transaction: Transaction) async throws {
+        try insert(transaction)
+    }
+
+    /// The synchronous insert behind `add`, for the in-memory record keeper.
+    func insert(_ transaction: Transaction) throws {
         let key = Key(tenant: transaction.tenantID, id: transaction.id)
         let inserted = ids.withLock { $0.insert(transaction.id).inserted }
         guard inserted else { throw TransactionError.duplicateID(transaction.id) }
         rows.withLock { $0[key] = transaction }
+    }
+
+    func contains(id: TransactionID) -> Bool {
+        ids.withLock { $0.contains(id) }
     }
 
     public func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? {

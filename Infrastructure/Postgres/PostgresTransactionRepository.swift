@@ -20,22 +20,30 @@ public struct PostgresTransactionRepository: TransactionRepository {
     }
 
     public func add(_ t: Transaction) async throws {
-        do {
-            _ = try await usage.track {
-                try await client.query(
-                    """
-                    INSERT INTO transactions (
-                        tenant_id, id, account_id, counterparty_account, amount_minor, currency,
-                        direction, kind, occurred_at, reference, recorded_at
-                    ) VALUES (
-                        \(t.tenantID.rawValue), \(t.id.rawValue), \(t.accountID.value), \(t.counterpartyAccount.value),
-                        \(t.money.amountMinor), \(t.money.currency.code), \(t.direction.rawValue), \(t.kind.rawValue),
-                        \(t.occurredAt), \(t.reference?.value), \(t.recordedAt)
-                    )
-                    """,
-                    logger: logger
-                )
+        _ = try await usage.track {
+            try await client.withConnection { connection in
+                try await Self.insert(t, on: connection, logger: logger)
             }
+        }
+    }
+
+    /// Inserts one transaction row on `connection` (inside the caller's transaction, if any).
+    /// A taken id becomes `TransactionError.duplicateID`; other failures a `DatabaseFailure`.
+    static func insert(_ t: Transaction, on connection: PostgresConnection, logger: Logger) async throws {
+        do {
+            try await connection.query(
+                """
+                INSERT INTO transactions (
+                    tenant_id, id, account_id, counterparty_account, amount_minor, currency,
+                    direction, kind, occurred_at, reference, recorded_at
+                ) VALUES (
+                    \(t.tenantID.rawValue), \(t.id.rawValue), \(t.accountID.value), \(t.counterpartyAccount.value),
+                    \(t.money.amountMinor), \(t.money.currency.code), \(t.direction.rawValue), \(t.kind.rawValue),
+                    \(t.occurredAt), \(t.reference?.value), \(t.recordedAt)
+                )
+                """,
+                logger: logger
+            )
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.uniqueViolation {
             throw TransactionError.duplicateID(t.id)
         } catch let error as PSQLError {
@@ -80,10 +88,10 @@ public struct PostgresTransactionRepository: TransactionRepository {
               let money = Money(amountMinor: amount, currency: currency),
               let direction = Transaction.Direction(rawValue: direction),
               let kind = Transaction.Kind(rawValue: kind)
-        else { throw CorruptRow(table: "transactions", id: id) }
+        else { throw CorruptRow(table: "transactions", key: id.uuidString.lowercased()) }
         var checkedReference: Reference?
         if let reference {
-            guard let value = Reference(reference) else { throw CorruptRow(table: "transactions", id: id) }
+            guard let value = Reference(reference) else { throw CorruptRow(table: "transactions", key: id.uuidString.lowercased()) }
             checkedReference = value
         }
         return Transaction(
@@ -97,8 +105,8 @@ public struct PostgresTransactionRepository: TransactionRepository {
 /// A stored row fails the core's own rules: storage was changed behind Custos's back.
 public struct CorruptRow: Error, CustomStringConvertible {
     public let table: String
-    public let id: UUID
-    public var description: String { "row \(id.uuidString.lowercased()) of \(table) violates the domain's rules" }
+    public let key: String
+    public var description: String { "row \(key) of \(table) violates the domain's rules" }
 }
 
 /// A database error, described with what helps an operator and nothing that may hold data:

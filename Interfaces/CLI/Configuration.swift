@@ -16,6 +16,8 @@ public struct Configuration: Sendable {
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.json
     public var environment = Environment.development
+    /// The first part of every audit log's origin line (docs/audit-log.md §2). Fixed for the life of a deployment.
+    public var auditOriginPrefix = "custos.localhost/audit"
 
     public enum LogFormat: String, Sendable { case json, text }
     /// `production` refuses development conveniences: a missing DATABASE_URL is an error there,
@@ -54,6 +56,16 @@ public struct Configuration: Sendable {
                 throw Invalid(variable: "CUSTOS_ENVIRONMENT", reason: "must be development or production")
             }
             c.environment = environment
+        }
+        if let raw = env["CUSTOS_AUDIT_ORIGIN_PREFIX"], !raw.isEmpty {
+            let scalars = raw.unicodeScalars
+            guard raw.utf8.count <= 200, !raw.hasSuffix("/"), !raw.contains("+"),
+                  !scalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+            else {
+                throw Invalid(variable: "CUSTOS_AUDIT_ORIGIN_PREFIX",
+                              reason: "must be at most 200 bytes, without spaces, '+' or a trailing '/'")
+            }
+            c.auditOriginPrefix = raw
         }
         if let raw = env["CUSTOS_LOG_FORMAT"], !raw.isEmpty {
             guard let format = LogFormat(rawValue: raw) else {

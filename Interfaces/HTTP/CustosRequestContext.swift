@@ -9,8 +9,18 @@ public struct CustosRequestContext: RequestContext {
     /// Set by `TenantMiddleware` on `/v1` routes; handlers there may rely on it.
     public var tenant: TenantID?
 
+    /// The peer's IP address, for audit entries (`source_address`); nil when unknown.
+    public let remoteAddress: String?
+
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Who is asking, for the audit log. Until authentication lands, every caller is
+    /// `unauthenticated`; the request id and peer address still tie the entry to the request.
+    var auditContext: AuditContext {
+        AuditContext(actor: AuditContext.unauthenticated.actor, sourceAddress: remoteAddress, requestID: requestID)
     }
 
     /// The matched route template (`/v1/transactions/{id}`), or `unmatched`: never a raw path,

@@ -1,6 +1,7 @@
 @testable import CustosCLI
 import Domain
 import Foundation
+import Synchronization
 import SodiumAdapters
 import Testing
 import TestSupport
@@ -57,17 +58,15 @@ import TestSupport
 }
 
 @Suite struct ReadinessTimeLimitTests {
-    /// The answer comes at the limit even when the operation ignores cancellation.
-    @Test func answersAtTheLimitWithoutWaitingForAStuckOperation() async {
-        let start = ContinuousClock.now
-        let value = await firstOf({
-            // Ignores cancellation: a continuation resumed from a timer thread 5 s later.
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { continuation.resume(returning: "stuck") }
-            }
-        }, orAfter: .milliseconds(50), "timed out")
+    /// The answer comes at the limit even when the operation ignores cancellation: the stuck
+    /// operation below can only finish after `firstOf` has returned (the test releases it then),
+    /// so a `firstOf` that waited for it would hang until the time limit fails the test.
+    @Test(.timeLimit(.minutes(1)))
+    func answersAtTheLimitWithoutWaitingForAStuckOperation() async {
+        let gate = Gate()
+        let value = await firstOf({ await gate.wait(); return "stuck" }, orAfter: .milliseconds(50), "timed out")
         #expect(value == "timed out")
-        #expect(ContinuousClock.now - start < .seconds(4), "firstOf waited for the stuck operation")
+        gate.open()
     }
 
     @Test func aFastOperationWins() async {
@@ -115,5 +114,30 @@ import TestSupport
         #expect(throws: VerificationFailed.self) {
             try AuditCommand.VerifyProof.parse([proofFile.path, "--key", key, "--leaf-hash", otherHash]).run()
         }
+    }
+}
+
+/// A one-shot latch that ignores task cancellation.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
     }
 }

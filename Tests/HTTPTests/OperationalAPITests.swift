@@ -83,12 +83,13 @@ import TestSupport
 
     /// A failure nobody anticipated: the client sees a generic 500 that reveals nothing.
     @Test func unexpectedErrorsAreAGeneric500ThatLeaksNothing() async throws {
-        struct ExplodingRepository: TransactionRepository {
+        struct Exploding: TransactionRepository, RecordKeeper {
             struct Secret: Error, CustomStringConvertible { var description: String { "card 4111111111111111 at db-7" } }
             func add(_ transaction: Transaction) async throws { throw Secret() }
             func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? { throw Secret() }
+            func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { throw Secret() }
         }
-        try await makeApp(repository: ExplodingRepository()).test(.router) { client in
+        try await makeApp(repository: Exploding(), keeper: Exploding()).test(.router) { client in
             let response = try await client.execute(
                 uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: transactionJSON())
             )

@@ -4,6 +4,7 @@ import HTTPInterface
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import MemoryAdapters
 import NIOCore
 import PostgresAdapters
 import PostgresNIO
@@ -12,13 +13,19 @@ import TestSupport
 
 /// The slice end to end on a real PostgreSQL: what the acceptance criteria promise.
 @Suite struct PostgresAPITests {
-    func repository(_ client: PostgresClient) -> PostgresTransactionRepository {
-        PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 4), logger: .init(label: "test"))
+    func app(_ client: PostgresClient) -> some ApplicationProtocol {
+        let usage = PoolUsage(connectionsMax: 4)
+        return makeApp(
+            repository: PostgresTransactionRepository(client: client, usage: usage, logger: .init(label: "test")),
+            keeper: PostgresRecordKeeper(
+                client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: .init(label: "test")
+            )
+        )
     }
 
     @Test func postedTransactionsSurviveANewProcessOnTheSameDatabase() async throws {
         try await TestDatabase.withDatabase { client, url in
-            let created = try await makeApp(repository: repository(client)).test(.router) { http in
+            let created = try await app(client).test(.router) { http in
                 try await http.execute(
                     uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
                     body: ByteBuffer(string: transactionJSON(["occurred_at": "2026-11-24T09:30:00.654321+01:00"]))
@@ -29,7 +36,7 @@ import TestSupport
             #expect(try object(created)["occurred_at"] as? String == "2026-11-24T08:30:00.654321Z")
             // A second pool and router on the same database stands in for a restarted server.
             try await TestDatabase.withClient(url) { second in
-                try await makeApp(repository: repository(second)).test(.router) { http in
+                try await app(second).test(.router) { http in
                     let fetched = try await http.execute(uri: "/v1/transactions/\(id)", method: .get, headers: jsonHeaders())
                     #expect(fetched.status == .ok)
                     #expect(fetched.body == created.body)
@@ -44,7 +51,7 @@ import TestSupport
 
     @Test func rejectedRequestsWriteNoRow() async throws {
         try await TestDatabase.withDatabase { client, _ in
-            try await makeApp(repository: repository(client)).test(.router) { http in
+            try await app(client).test(.router) { http in
                 let invalid = try await http.execute(
                     uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
                     body: ByteBuffer(string: transactionJSON(["amount_minor": 0, "currency": "EURO", "kind": "barter"]))

@@ -16,15 +16,20 @@ struct StubReadiness: ReadinessCheck {
     }
 }
 
-/// Wires the real router (the same `buildRouter` as `custos serve`) over the given repository.
+/// Wires the real router (the same `buildRouter` as `custos serve`) over the given adapters.
+/// Without a keeper, an in-memory repository gets an in-memory record keeper of its own.
 func makeApp(
-    repository: any TransactionRepository, readiness: any ReadinessCheck = StubReadiness(ready: true),
+    repository: any TransactionRepository, keeper: (any RecordKeeper)? = nil,
+    readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
 ) -> some ApplicationProtocol {
     let clock = ManualClock(Fixtures.now)
+    guard let keeper = keeper ?? (repository as? InMemoryTransactionRepository).map({
+        InMemoryRecordKeeper(transactions: $0, clock: clock)
+    }) else { preconditionFailure("pass a keeper for this repository") }
     let dependencies = HTTPDependencies(
-        recordTransaction: RecordTransaction(repository: repository, clock: clock, ids: SequentialIDGenerator()),
-        getTransaction: GetTransaction(repository: repository),
+        recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: SequentialIDGenerator()),
+        getTransaction: GetTransaction(repository: repository, keeper: keeper),
         readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax
     )
     return Application(router: buildRouter(dependencies))

@@ -97,8 +97,7 @@ public struct PostgresMigrator: Sendable {
         } catch .unterminated(let what, let line) {
             throw MigrationError.unterminated(file: migration.fileName, line: line, what: what)
         }
-        try await connection.query("BEGIN", logger: logger)
-        do {
+        try await connection.inTransaction(logger: logger) { connection in
             for statement in statements {
                 do {
                     try await connection.query(PostgresQuery(unsafeSQL: statement.sql), logger: logger)
@@ -116,12 +115,8 @@ public struct PostgresMigrator: Sendable {
                 """,
                 logger: logger
             )
-            try await connection.query("COMMIT", logger: logger)
-            logger.info("migration applied", metadata: ["migration": "\(migration.fileName)"])
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
         }
+        logger.info("migration applied", metadata: ["migration": "\(migration.fileName)"])
     }
 
     private func applied(on connection: PostgresConnection) async throws -> [AppliedMigration] {

@@ -26,10 +26,14 @@ struct ServerAssembly {
         let migrator = PostgresMigrator(client: client, logger: logger)
         let clock = SystemClock()
         let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
+        let keeper = PostgresRecordKeeper(
+            client: client, origins: AuditOrigins(prefix: configuration.auditOriginPrefix), clock: clock, usage: usage,
+            logger: logger
+        )
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
         let dependencies = HTTPDependencies(
-            recordTransaction: RecordTransaction(repository: repository, clock: clock, ids: UUIDv7Generator(clock: clock)),
-            getTransaction: GetTransaction(repository: repository),
+            recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock)),
+            getTransaction: GetTransaction(repository: repository, keeper: keeper),
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
             metrics: metrics,
             bodyBytesMax: configuration.bodyBytesMax

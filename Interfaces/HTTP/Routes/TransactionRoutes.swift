@@ -19,7 +19,7 @@ struct TransactionRoutes {
         try Self.requireJSON(request)
         let body = try await request.body.collect(upTo: bodyBytesMax)
         let object = try JSONValue.object(from: Data(buffer: body))
-        let transaction = try await record(TransactionJSON.draft(from: object), tenant: tenant)
+        let transaction = try await record(TransactionJSON.draft(from: object), tenant: tenant, context: context.auditContext)
         var response = JSONBody.response(TransactionJSON.Response(transaction), status: .created)
         response.headers[.location] = "/v1/transactions/\(transaction.id)"
         return response
@@ -31,7 +31,7 @@ struct TransactionRoutes {
         guard let id = context.parameters.get("id").flatMap(TransactionID.init(string:)) else {
             throw ProblemError(.transactionNotFound, detail: "no transaction with this id exists for this tenant")
         }
-        let transaction = try await get(id: id, tenant: tenant)
+        let transaction = try await get(id: id, tenant: tenant, context: context.auditContext)
         return JSONBody.response(TransactionJSON.Response(transaction), status: .ok)
     }
 

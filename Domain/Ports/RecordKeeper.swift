@@ -1,0 +1,35 @@
+/// A change to business records, as data, so that a record keeper can apply many of them in
+/// one database transaction (group commit).
+public enum BusinessWrite: Hashable, Sendable {
+    case insertTransaction(Transaction)
+}
+
+/// Business writes and the audit events that record them: applied together or not at all.
+public struct AuditedChange: Hashable, Sendable {
+    public var writes: [BusinessWrite]
+    public var events: [AuditEvent]
+
+    public init(writes: [BusinessWrite] = [], events: [AuditEvent]) {
+        precondition(!events.isEmpty, "every change is audited")
+        self.writes = writes
+        self.events = events
+    }
+}
+
+/// Where an appended event landed.
+public struct AuditReceipt: Hashable, Sendable {
+    public let origin: String
+    public let index: UInt64
+    public init(origin: String, index: UInt64) {
+        self.origin = origin
+        self.index = index
+    }
+}
+
+/// Keeps business records and their audit entries together: `commit` applies the writes and
+/// appends the events atomically. A rolled-back change leaves no entry; an acknowledged change
+/// always has its entries. Appends to one log are sequenced so that each log stays gap-free.
+/// Throws `TransactionError.duplicateID` when an inserted id is taken (then nothing is written).
+public protocol RecordKeeper: Sendable {
+    func commit(_ change: AuditedChange) async throws -> [AuditReceipt]
+}

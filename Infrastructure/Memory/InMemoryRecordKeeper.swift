@@ -1,0 +1,54 @@
+import Domain
+import Synchronization
+
+/// A `RecordKeeper` in process memory: the business rows live in an `InMemoryTransactionRepository`
+/// and each log is a list of encoded entries. One lock covers a whole commit, so a change is
+/// applied entirely or not at all, and every log stays gap-free under concurrency.
+public final class InMemoryRecordKeeper: RecordKeeper {
+    public let transactions: InMemoryTransactionRepository
+    private let origins: AuditOrigins
+    private let clock: any Clock
+    private let logs = Mutex<[String: (head: AuditLogHead, entries: [[UInt8]])]>([:])
+    private let commitLock = Mutex<Void>(())
+
+    public init(transactions: InMemoryTransactionRepository, origins: AuditOrigins = AuditOrigins(), clock: any Clock) {
+        self.transactions = transactions
+        self.origins = origins
+        self.clock = clock
+    }
+
+    public func commit(_ change: AuditedChange) async throws -> [AuditReceipt] {
+        try commitLock.withLock { _ in
+            // Check every write first, so that a refused change leaves nothing behind.
+            for write in change.writes {
+                switch write {
+                case .insertTransaction(let transaction):
+                    guard !transactions.contains(id: transaction.id) else { throw TransactionError.duplicateID(transaction.id) }
+                }
+            }
+            var staged = logs.withLock { $0 }
+            var receipts: [AuditReceipt] = []
+            let nowMs = UInt64(max(0, clock.now().microsecondsSinceEpoch / 1_000))
+            for event in change.events {
+                let origin = origins.origin(of: event.scope)
+                var log = staged[origin] ?? (AuditLogHead(origin: origin), [])
+                let leaf = try log.head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs)
+                log.entries.append(leaf.encoded)
+                staged[origin] = log
+                receipts.append(AuditReceipt(origin: origin, index: leaf.index))
+            }
+            for write in change.writes {
+                switch write {
+                case .insertTransaction(let transaction): try transactions.insert(transaction)
+                }
+            }
+            logs.withLock { $0 = staged }
+            return receipts
+        }
+    }
+
+    /// The encoded entries of a log, in order (empty for a log never written).
+    public func entries(of scope: AuditScope) -> [[UInt8]] {
+        logs.withLock { $0[origins.origin(of: scope)]?.entries ?? [] }
+    }
+}
