@@ -10,6 +10,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
     private let clock: any Clock
     private let logs = Mutex<[String: (head: AuditLogHead, entries: [[UInt8]])]>([:])
     private let commitLock = Mutex<Void>(())
+    private let checkpoints = Mutex<[String: [UInt64: String]]>([:])
 
     public init(transactions: InMemoryTransactionRepository, origins: AuditOrigins = AuditOrigins(), clock: any Clock) {
         self.transactions = transactions
@@ -50,5 +51,35 @@ public final class InMemoryRecordKeeper: RecordKeeper {
     /// The encoded entries of a log, in order (empty for a log never written).
     public func entries(of scope: AuditScope) -> [[UInt8]] {
         logs.withLock { $0[origins.origin(of: scope)]?.entries ?? [] }
+    }
+}
+
+/// The same logs, read back as an `AuditLogStore`, with checkpoints kept beside them.
+extension InMemoryRecordKeeper: AuditLogStore {
+    public func head(origin: String) async throws -> AuditLogHead? {
+        logs.withLock { $0[origin]?.head }
+    }
+
+    public func entries(origin: String, from start: UInt64, count: Int) async throws -> [[UInt8]] {
+        logs.withLock { logs in
+            guard let entries = logs[origin]?.entries, start < UInt64(entries.count) else { return [] }
+            return Array(entries[Int(start)..<min(entries.count, Int(start) + count)])  // no gaps in memory
+        }
+    }
+
+    public func latestCheckpoint(origin: String) async throws -> String? {
+        checkpoints.withLock { $0[origin]?.max { $0.key < $1.key }?.value }
+    }
+
+    public func saveCheckpoint(origin: String, size: UInt64, note: String) async throws {
+        checkpoints.withLock { all in
+            if all[origin]?[size] == nil { all[origin, default: [:]][size] = note }
+        }
+    }
+
+    public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
+        let sizes = logs.withLock { $0.mapValues(\.head.size) }
+        let signed = checkpoints.withLock { $0.mapValues { $0.keys.max() ?? 0 } }
+        return sizes.filter { origin, size in size > (signed[origin] ?? 0) }.keys.sorted().prefix(limit).map { $0 }
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPInterface
 import Logging
@@ -18,6 +19,9 @@ public struct Configuration: Sendable {
     public var environment = Environment.development
     /// The first part of every audit log's origin line (docs/audit-log.md §2). Fixed for the life of a deployment.
     public var auditOriginPrefix = "custos.localhost/audit"
+    /// The audit root key file (64 hex digits). Unset: `<state dir>/audit-root.key`, created on
+    /// first use in development; production requires it.
+    public var auditKeyFile: String?
 
     public enum LogFormat: String, Sendable { case json, text }
     /// `production` refuses development conveniences: a missing DATABASE_URL is an error there,
@@ -67,6 +71,7 @@ public struct Configuration: Sendable {
             }
             c.auditOriginPrefix = raw
         }
+        if let path = env["CUSTOS_AUDIT_KEY_FILE"], !path.isEmpty { c.auditKeyFile = path }
         if let raw = env["CUSTOS_LOG_FORMAT"], !raw.isEmpty {
             guard let format = LogFormat(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_FORMAT", reason: "must be json or text")
@@ -85,5 +90,6 @@ public struct Configuration: Sendable {
     }
 
     public var migrationsURL: URL { URL(fileURLWithPath: migrationsDirectory) }
+    public var auditOrigins: AuditOrigins { AuditOrigins(prefix: auditOriginPrefix) }
     public var stateURL: URL { URL(fileURLWithPath: stateDirectory) }
 }

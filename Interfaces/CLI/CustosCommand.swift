@@ -5,10 +5,14 @@ public struct CustosCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "custos",
         abstract: "Custos: a compliance backend for regulated money movements.",
+        version: CustosCommand.version,
         subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, AuditCommand.self]
     )
 
     public init() {}
+
+    /// Reported in export manifests.
+    static let version = "0.1.0"
 }
 
 /// Options every command that touches the database shares; flags win over the environment.

@@ -33,13 +33,11 @@ enum KeeperKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
                 let logger = Logger(label: "test")
                 let usage = PoolUsage(connectionsMax: 16)
-                let reader = PostgresAuditLogReader(client: client, logger: logger)
+                let reader = PostgresAuditLogStore(client: client, logger: logger)
                 try await body(Harness(
                     keeper: PostgresRecordKeeper(client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger),
                     repository: PostgresTransactionRepository(client: client, usage: usage, logger: logger),
-                    entries: { scope in
-                        try await reader.entries(origin: origins.origin(of: scope), from: 0, count: 4_096).map(\.leaf)
-                    }
+                    entries: { scope in try await reader.entries(origin: origins.origin(of: scope), from: 0, count: 4_096) }
                 ))
             }
         }
@@ -153,10 +151,10 @@ struct FilesSource: AuditLogSource {
                 try await group.waitForAll()
             }
             let origin = AuditOrigins().origin(of: .tenant(Fixtures.tenantA))
-            let stored = try await PostgresAuditLogReader(client: client, logger: logger).entries(origin: origin, from: 0, count: 100)
+            let stored = try await PostgresAuditLogStore(client: client, logger: logger).indexedEntries(origin: origin, from: 0, count: 100)
             #expect(stored.map(\.index) == Array(0..<40))
             #expect(try verifyStoredLog(stored.map(\.leaf), origin: origin).verified)
-            #expect(try await PostgresAuditLogReader(client: client, logger: logger).head(origin: origin)?.size == 40)
+            #expect(try await PostgresAuditLogStore(client: client, logger: logger).head(origin: origin)?.size == 40)
         }
     }
 

@@ -55,3 +55,22 @@ import Testing
     @Test(arguments: ["transaction", "Transaction.recorded", "transaction..recorded", ".x.y", "9x.y", "x.y-z", ""])
     func rejectsEventTypes(type: String) { #expect(!AuditLeaf.isValidEventType(type)) }
 }
+
+@Suite struct NoteVerifierKeyTests {
+    /// Base64 key data may hold '+': only the first two '+' separate the fields.
+    @Test func keyDataMayContainPlusSigns() throws {
+        for seed in 0..<64 {
+            let publicKey = SHA256.hash([UInt8(seed)])
+            let key = try NoteVerifierKey(name: "custos.localhost/audit/x", publicKey: publicKey)
+            #expect(try NoteVerifierKey(parsing: key.description) == key)
+        }
+        let withPlus = (0..<64).map { try! NoteVerifierKey(name: "n", publicKey: SHA256.hash([UInt8($0)])) }
+            .filter { $0.description.split(separator: "+").count > 3 }
+        #expect(!withPlus.isEmpty, "the sample must include key data with '+'")
+    }
+
+    @Test(arguments: ["", "name+abc", "name+zzzzzzzz+AQ==", "name+00000000+" + String(repeating: "A", count: 44), "na me+0+0"])
+    func rejectsMalformedKeys(text: String) {
+        #expect(throws: NoteError.self) { try NoteVerifierKey(parsing: text) }
+    }
+}

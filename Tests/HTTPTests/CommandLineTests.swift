@@ -83,23 +83,23 @@ import TestSupport
         try SignedExport(count: count, in: root.appendingPathComponent(UUID().uuidString))
     }
 
-    @Test func verifyPassesOnAnIntactExportAndNamesTheFirstBadEntry() throws {
+    @Test func verifyPassesOnAnIntactExportAndNamesTheFirstBadEntry() async throws {
         let export = try export(count: 40)
         let arguments = ["--export", export.directory.path, "--key", export.signer.verifierKey.description]
-        try AuditCommand.Verify.parse(arguments).run()
+        try await AuditCommand.Verify.parse(arguments).run()
         try export.flipPayloadBit(ofEntry: 12)
-        let error = #expect(throws: VerificationFailed.self) { try AuditCommand.Verify.parse(arguments + ["--json"]).run() }
+        let error = await #expect(throws: VerificationFailed.self) { try await AuditCommand.Verify.parse(arguments + ["--json"]).run() }
         #expect(error?.description.contains("entry 12") == true)
     }
 
-    @Test func verifyNeedsAKnownKey() throws {
+    @Test func verifyNeedsAKnownKey() async throws {
         let export = try export(count: 3)
         let stranger = try SodiumNoteSigner(name: SignedExport.origin, seed: [UInt8](repeating: 9, count: 32))
-        let error = #expect(throws: VerificationFailed.self) {
-            try AuditCommand.Verify.parse(["--export", export.directory.path, "--key", stranger.verifierKey.description]).run()
+        let error = await #expect(throws: VerificationFailed.self) {
+            try await AuditCommand.Verify.parse(["--export", export.directory.path, "--key", stranger.verifierKey.description]).run()
         }
         #expect(error?.description.contains("no signature by a trusted key") == true)
-        #expect(throws: (any Error).self) { try AuditCommand.Verify.parse(["--export", export.directory.path]).run() }
+        await #expect(throws: (any Error).self) { try await AuditCommand.Verify.parse(["--export", export.directory.path]).run() }
     }
 
     @Test func verifyProofAcceptsTheEntryAndRejectsAnother() throws {

@@ -23,7 +23,8 @@ public struct NoteVerifierKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the text form; the key id in the text must match the one derived from name and key.
     public init(parsing text: String) throws(NoteError) {
-        let parts = text.split(separator: "+", omittingEmptySubsequences: false)
+        // The name holds no '+', but base64 key data may: only the first two '+' separate fields.
+        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformedVerifierKey("expected name+keyid+key") }
         guard let keyID = Hex.decode(String(parts[1])), keyID.count == 4 else {
             throw .malformedVerifierKey("key id is not 8 hexadecimal digits")

@@ -4,27 +4,37 @@ public enum TiledLogExport {
     public struct File: Sendable, Equatable {
         public let path: String
         public let bytes: [UInt8]
+        public init(path: String, bytes: [UInt8]) {
+            self.path = path
+            self.bytes = bytes
+        }
     }
 
-    /// Every file for a log of `entries` under `checkpointNote` (whose size must equal the count).
-    public static func files(entries: [[UInt8]], checkpointNote: String) throws(EntryBundle.DecodingError) -> [File] {
+    /// Every file for a log of `entries` under `checkpointNote`. Entry bundles are laid out for
+    /// the checkpoint's `size` (by default the number of entries); when storage holds fewer
+    /// entries than that, the bundles carry what there is and the tiles cover only those, so that
+    /// a verifier finds exactly what storage holds.
+    public static func files(
+        entries: [[UInt8]], checkpointNote: String, size checkpointSize: UInt64? = nil
+    ) throws(EntryBundle.DecodingError) -> [File] {
+        let size = checkpointSize ?? UInt64(entries.count)
         var levels = MerkleLevels()
         for entry in entries { levels.append(leafHash: MerkleTree.leafHash(entry)) }
         var files = [File(path: "checkpoint", bytes: Array(checkpointNote.utf8))]
-        let size = UInt64(entries.count)
-        for tile in TilePath.tiles(forTreeSize: size) {
+        for bundle in TilePath.tiles(forTreeSize: size) where bundle.level == 0 {
+            let start = min(entries.count, Int(bundle.index) * TilePath.width)
+            let end = min(entries.count, start + bundle.width)
+            files.append(File(
+                path: TilePath.entries(index: bundle.index, partialWidth: bundle.width == TilePath.width ? nil : bundle.width),
+                bytes: try EntryBundle.encode(Array(entries[start..<end]))
+            ))
+        }
+        for tile in TilePath.tiles(forTreeSize: UInt64(entries.count)) {
             let partial = tile.width == TilePath.width ? nil : tile.width
             files.append(File(
                 path: TilePath.tile(level: tile.level, index: tile.index, partialWidth: partial),
                 bytes: tileBytes(level: tile.level, index: tile.index, width: tile.width, from: levels)
             ))
-            if tile.level == 0 {
-                let start = Int(tile.index) * TilePath.width
-                files.append(File(
-                    path: TilePath.entries(index: tile.index, partialWidth: partial),
-                    bytes: try EntryBundle.encode(Array(entries[start..<start + tile.width]))
-                ))
-            }
         }
         return files
     }

@@ -8,17 +8,22 @@ import SodiumAdapters
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Verify audit-log exports and proofs offline.",
-        subcommands: [Verify.self, VerifyProof.self]
+        abstract: "Export audit logs, print their verifier keys, and verify logs and proofs.",
+        subcommands: [Key.self, Export.self, Verify.self, VerifyProof.self]
     )
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute everything from the raw bytes of an export; exit 0 only when every check holds."
         )
 
         @Option(name: .long, help: "A tlog-tiles export folder (custos audit export).")
-        var export: String
+        var export: String?
+
+        @Option(name: .long, help: "Verify a tenant's log straight from the database instead of an export.")
+        var tenant: String?
+
+        @OptionGroup var options: DatabaseOptions
 
         @Option(name: .long, help: "A trusted verifier key (name+keyid+key); repeat for rotations.")
         var key: [String]
@@ -29,11 +34,23 @@ struct AuditCommand: ParsableCommand {
         @Flag(name: .long, help: "Print the report as JSON.")
         var json = false
 
-        func run() throws {
+        func run() async throws {
             let keys = try key.map { text throws in
                 do { return try NoteVerifierKey(parsing: text) } catch { throw ValidationError("--key: \(error)") }
             }
             guard !keys.isEmpty else { throw ValidationError("give at least one --key") }
+            let source: any AuditLogSource
+            switch (export, tenant) {
+            case (let path?, nil):
+                source = DirectoryAuditLogSource(directory: URL(fileURLWithPath: path))
+            case (nil, let raw?):
+                guard let id = TenantID(string: raw) else { throw ValidationError("--tenant must be a UUID") }
+                source = InMemoryExportSource(
+                    try await StoredLogExport.make(scope: .tenant(id), configuration: try options.configuration(), signFirst: false).files
+                )
+            default:
+                throw ValidationError("give exactly one of --export and --tenant")
+            }
             let trusted = try trustedCheckpoint.map { path throws in
                 guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 16 else {
                     throw ValidationError("--trusted-checkpoint: cannot read \(path)")
@@ -44,7 +61,7 @@ struct AuditCommand: ParsableCommand {
                 trustedKeys: keys, signatureVerifier: try SodiumSignatureVerifier(), trustedCheckpointNote: trusted
             )
             let start = ContinuousClock.now
-            let report = verifier.verify(DirectoryAuditLogSource(directory: URL(fileURLWithPath: export)))
+            let report = verifier.verify(source)
             let seconds = Self.seconds(ContinuousClock.now - start)
             print(json ? VerificationOutput.json(report, seconds: seconds) : VerificationOutput.text(report, seconds: seconds))
             if let failure = report.failure { throw VerificationFailed(reason: failure.description) }

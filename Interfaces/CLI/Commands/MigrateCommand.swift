@@ -21,7 +21,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let files = try MigrationSet.load(directory: configuration.migrationsURL)
         let url = try DatabaseLocator.url(for: configuration)
         let logger = Logger(label: "custos.migrate")
-        let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: logger)
+        let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: Self.poolLogger)
         let migrator = PostgresMigrator(client: client, logger: logger)
         try await withClient(client) {
             if status {
@@ -43,6 +43,20 @@ func withClient<Result: Sendable>(_ client: PostgresClient, _ body: () async thr
         defer { group.cancelAll() }
         return try await body()
     }
+}
+
+extension ParsableArguments {
+    /// One-shot commands hear from the connection pool only about errors: its start-up and
+    /// shutdown chatter is noise on a terminal.
+    static var poolLogger: Logger {
+        var logger = Logger(label: "custos.postgres")
+        logger.logLevel = .error
+        return logger
+    }
+}
+
+extension StoredLogExport {
+    static var poolLogger: Logger { MigrateCommand.poolLogger }
 }
 
 /// DATABASE_URL when set; otherwise, outside production, the local cluster, started if needed.

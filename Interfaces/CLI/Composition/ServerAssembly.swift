@@ -6,11 +6,12 @@ import PostgresAdapters
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
+import SodiumAdapters
 import SystemAdapters
 
 /// The composition root of `custos serve`: picks the adapters, builds the router, and runs the
-/// database pool and the HTTP server as one service group. SIGTERM or SIGINT stops the server
-/// first (in-flight requests finish), then the pool.
+/// database pool, the checkpoint signer and the HTTP server as one service group. SIGTERM or
+/// SIGINT stops the server first (in-flight requests finish), then the signer, then the pool.
 struct ServerAssembly {
     let group: ServiceGroup
     let databaseDescription: String
@@ -27,7 +28,12 @@ struct ServerAssembly {
         let clock = SystemClock()
         let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
         let keeper = PostgresRecordKeeper(
-            client: client, origins: AuditOrigins(prefix: configuration.auditOriginPrefix), clock: clock, usage: usage,
+            client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: logger
+        )
+        let auditStore = PostgresAuditLogStore(client: client, logger: logger)
+        let checkpoints = CheckpointService(
+            store: auditStore,
+            sign: SignCheckpoint(store: auditStore, signer: try AuditKeys.keyring(for: configuration), verifier: try SodiumSignatureVerifier()),
             logger: logger
         )
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
@@ -47,7 +53,7 @@ struct ServerAssembly {
             try await prepareSchema(migrator: migrator, migrations: migrations, logger: logger)
         }
         let group = ServiceGroup(
-            configuration: .init(services: [client, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [client, checkpoints, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         return ServerAssembly(group: group, databaseDescription: url.description)
     }

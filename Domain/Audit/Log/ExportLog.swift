@@ -1,0 +1,38 @@
+/// Reads a stored log up to its latest signed checkpoint and lays it out as tlog-tiles export
+/// files (docs/audit-log.md §7). It signs nothing and checks nothing: verification is the
+/// auditor's, on exactly these bytes.
+public struct ExportLog: Sendable {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case noCheckpoint(origin: String)
+        case entriesMissing(origin: String, from: UInt64)
+        public var description: String {
+            switch self {
+            case .noCheckpoint(let origin): "the log \(origin) has no signed checkpoint yet"
+            case .entriesMissing(let origin, let from): "stored entries of \(origin) end at index \(from), before the checkpoint's size"
+            }
+        }
+    }
+
+    static let entriesPerRead = 4_096
+    private let store: any AuditLogStore
+
+    public init(store: any AuditLogStore) {
+        self.store = store
+    }
+
+    /// The checkpoint's size and the export files (without a manifest).
+    public func callAsFunction(origin: String) async throws -> (size: UInt64, files: [TiledLogExport.File]) {
+        guard let note = try await store.latestCheckpoint(origin: origin) else { throw Failure.noCheckpoint(origin: origin) }
+        let size = try Checkpoint(parsing: try SignedNote(parsing: note).text).size
+        // Read by index range: a missing row leaves a gap in what is read, and the export carries
+        // exactly what is stored, so that the verifier names the first missing index.
+        var entries: [[UInt8]] = []
+        var start: UInt64 = 0
+        while start < size {
+            let count = Int(min(UInt64(Self.entriesPerRead), size - start))
+            entries += try await store.entries(origin: origin, from: start, count: count)
+            start += UInt64(count)
+        }
+        return (size, try TiledLogExport.files(entries: entries, checkpointNote: note, size: size))
+    }
+}
