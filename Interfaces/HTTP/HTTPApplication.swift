@@ -10,17 +10,22 @@ public struct HTTPDependencies: Sendable {
 
     public var recordTransaction: RecordTransaction
     public var getTransaction: GetTransaction
+    public var readAuditLog: ReadAuditLog
+    public var auditOrigins: AuditOrigins
     public var readiness: any ReadinessCheck
     public var metrics: HTTPMetrics
     public var bodyBytesMax: Int
 
     public init(
-        recordTransaction: RecordTransaction, getTransaction: GetTransaction, readiness: any ReadinessCheck,
+        recordTransaction: RecordTransaction, getTransaction: GetTransaction, readAuditLog: ReadAuditLog,
+        auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
     ) {
         precondition(bodyBytesMax > 0, "the body limit must be positive")
         self.recordTransaction = recordTransaction
         self.getTransaction = getTransaction
+        self.readAuditLog = readAuditLog
+        self.auditOrigins = auditOrigins
         self.readiness = readiness
         self.metrics = metrics
         self.bodyBytesMax = bodyBytesMax
@@ -41,5 +46,6 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
         record: dependencies.recordTransaction, get: dependencies.getTransaction,
         bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1)
+    AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1)
     return router
 }

@@ -83,11 +83,16 @@ import TestSupport
 
     /// A failure nobody anticipated: the client sees a generic 500 that reveals nothing.
     @Test func unexpectedErrorsAreAGeneric500ThatLeaksNothing() async throws {
-        struct Exploding: TransactionRepository, RecordKeeper {
+        struct Exploding: TransactionRepository, RecordKeeper, AuditLogStore {
             struct Secret: Error, CustomStringConvertible { var description: String { "card 4111111111111111 at db-7" } }
             func add(_ transaction: Transaction) async throws { throw Secret() }
             func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? { throw Secret() }
             func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { throw Secret() }
+            func head(origin: String) async throws -> AuditLogHead? { throw Secret() }
+            func entries(origin: String, from start: UInt64, count: Int) async throws -> [[UInt8]] { throw Secret() }
+            func latestCheckpoint(origin: String) async throws -> String? { throw Secret() }
+            func saveCheckpoint(origin: String, size: UInt64, note: String) async throws { throw Secret() }
+            func originsAwaitingCheckpoint(limit: Int) async throws -> [String] { throw Secret() }
         }
         try await makeApp(repository: Exploding(), keeper: Exploding()).test(.router) { client in
             let response = try await client.execute(

@@ -19,7 +19,8 @@ import TestSupport
             repository: PostgresTransactionRepository(client: client, usage: usage, logger: .init(label: "test")),
             keeper: PostgresRecordKeeper(
                 client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: .init(label: "test")
-            )
+            ),
+            auditStore: PostgresAuditLogStore(client: client, logger: .init(label: "test"))
         )
     }
 

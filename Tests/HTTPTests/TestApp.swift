@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import MemoryAdapters
 import NIOCore
+import SodiumAdapters
 import Testing
 import TestSupport
 
@@ -19,7 +20,7 @@ struct StubReadiness: ReadinessCheck {
 /// Wires the real router (the same `buildRouter` as `custos serve`) over the given adapters.
 /// Without a keeper, an in-memory repository gets an in-memory record keeper of its own.
 func makeApp(
-    repository: any TransactionRepository, keeper: (any RecordKeeper)? = nil,
+    repository: any TransactionRepository, keeper: (any RecordKeeper)? = nil, auditStore: (any AuditLogStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
 ) -> some ApplicationProtocol {
@@ -27,13 +28,18 @@ func makeApp(
     guard let keeper = keeper ?? (repository as? InMemoryTransactionRepository).map({
         InMemoryRecordKeeper(transactions: $0, clock: clock)
     }) else { preconditionFailure("pass a keeper for this repository") }
+    guard let store = auditStore ?? (keeper as? any AuditLogStore) else { preconditionFailure("pass an audit store") }
     let dependencies = HTTPDependencies(
         recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: SequentialIDGenerator()),
         getTransaction: GetTransaction(repository: repository, keeper: keeper),
+        readAuditLog: ReadAuditLog(store: store, keys: testKeyring), auditOrigins: AuditOrigins(),
         readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax
     )
     return Application(router: buildRouter(dependencies))
 }
+
+/// A fixed audit root key for tests.
+let testKeyring = try! SodiumAuditKeyring(rootKey: [UInt8](repeating: 42, count: 32))
 
 extension HTTPField.Name {
     static let tenant = HTTPField.Name("X-Tenant-ID")!

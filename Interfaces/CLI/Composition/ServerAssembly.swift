@@ -31,15 +31,18 @@ struct ServerAssembly {
             client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: logger
         )
         let auditStore = PostgresAuditLogStore(client: client, logger: logger)
+        let keyring = try AuditKeys.keyring(for: configuration)
         let checkpoints = CheckpointService(
             store: auditStore,
-            sign: SignCheckpoint(store: auditStore, signer: try AuditKeys.keyring(for: configuration), verifier: try SodiumSignatureVerifier()),
+            sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier()),
             logger: logger
         )
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
         let dependencies = HTTPDependencies(
             recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock)),
             getTransaction: GetTransaction(repository: repository, keeper: keeper),
+            readAuditLog: ReadAuditLog(store: auditStore, keys: keyring),
+            auditOrigins: configuration.auditOrigins,
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
             metrics: metrics,
             bodyBytesMax: configuration.bodyBytesMax

@@ -60,6 +60,7 @@ struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case TransactionError.notFound: "no transaction with this id exists for this tenant"
         case TransactionError.duplicateID: "a transaction with this id already exists"
+        case is ReadAuditLog.Failure: "this tenant's audit log has no signed checkpoint yet"
         default: error.slug
         }
     }

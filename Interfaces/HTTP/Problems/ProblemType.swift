@@ -23,6 +23,8 @@ public struct ProblemType: Hashable, Sendable {
         slug: "transaction-not-found", title: "Transaction not found", status: .notFound)
     public static let transactionConflict = ProblemType(
         slug: "transaction-conflict", title: "Transaction conflict", status: .conflict)
+    public static let auditLogEmpty = ProblemType(
+        slug: "audit-log-empty", title: "Audit log has no checkpoint yet", status: .notFound)
     public static let routeNotFound = ProblemType(slug: "route-not-found", title: "No such route", status: .notFound)
     public static let methodNotAllowed = ProblemType(
         slug: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed)
@@ -33,7 +35,7 @@ public struct ProblemType: Hashable, Sendable {
 
     public static let all: [ProblemType] = [
         .malformedJSON, .tenantRequired, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
-        .transactionNotFound, .transactionConflict, .routeNotFound, .methodNotAllowed, .badRequest,
+        .transactionNotFound, .transactionConflict, .auditLogEmpty, .routeNotFound, .methodNotAllowed, .badRequest,
         .notReady, .internalError,
     ]
 

@@ -1,0 +1,94 @@
+/// What the audit API serves about one log: its latest signed checkpoint, its entries, RFC 9162
+/// proofs, and the verifier keys to check them with (docs/audit-log.md §6).
+///
+/// Proofs are computed from the stored leaf hashes, read in full for the requested tree size:
+/// correct at any size, linear in it. Serving proofs at millions of entries in milliseconds needs
+/// stored subtree hashes (tiles), which are not kept yet.
+public struct ReadAuditLog: Sendable {
+    public enum Failure: DomainError, Equatable, CustomStringConvertible {
+        case noCheckpoint
+        public var slug: String { "audit-log-empty" }
+        public var description: String { "this log has no signed checkpoint yet" }
+    }
+
+    static func outOfRange(field: String, reason: String) -> ValidationFailed {
+        ValidationFailed([FieldError(field: field, code: "out_of_range", reason: reason)])
+    }
+
+    public static let entriesPerPageMax = 1_000
+    static let entriesPerRead = 4_096
+
+    private let store: any AuditLogStore
+    private let keys: any CheckpointSigner
+
+    public init(store: any AuditLogStore, keys: any CheckpointSigner) {
+        self.store = store
+        self.keys = keys
+    }
+
+    public func checkpoint(origin: String) async throws -> String {
+        guard let note = try await store.latestCheckpoint(origin: origin) else { throw Failure.noCheckpoint }
+        return note
+    }
+
+    public func verifierKeys(origin: String) throws -> [NoteVerifierKey] {
+        try keys.verifierKeys(origin: origin)
+    }
+
+    /// Entries `start ..< start + limit` that the latest checkpoint covers (only checkpointed
+    /// entries are served, so that everything served can be proven).
+    public func entries(origin: String, start: UInt64, limit: Int) async throws -> [(index: UInt64, leaf: [UInt8])] {
+        guard (1...Self.entriesPerPageMax).contains(limit) else {
+            throw Self.outOfRange(field: "limit", reason: "must be from 1 to \(Self.entriesPerPageMax)")
+        }
+        let size = try await checkpointedSize(origin: origin)
+        guard start < size || (start == 0 && size == 0) else { return [] }
+        let count = Int(min(UInt64(limit), size - start))
+        let leaves = try await store.entries(origin: origin, from: start, count: count)
+        return leaves.enumerated().map { (start + UInt64($0.offset), $0.element) }
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` (default: the latest checkpoint's).
+    public func inclusionProof(origin: String, index: UInt64, size: UInt64?) async throws -> (size: UInt64, hashes: [[UInt8]]) {
+        let treeSize = try await provableSize(origin: origin, requested: size)
+        guard index < treeSize else { throw Self.outOfRange(field: "index", reason: "must be below the tree size \(treeSize)") }
+        let levels = try await leafLevels(origin: origin, size: treeSize)
+        return (treeSize, try MerkleTree.inclusionProof(index: index, treeSize: treeSize, from: levels))
+    }
+
+    /// The consistency proof between trees of `from` and `to` entries (default: the latest checkpoint's).
+    public func consistencyProof(origin: String, from: UInt64, to: UInt64?) async throws -> (to: UInt64, hashes: [[UInt8]]) {
+        let treeSize = try await provableSize(origin: origin, requested: to)
+        guard from >= 1, from <= treeSize else {
+            throw Self.outOfRange(field: "from", reason: "must be from 1 to the tree size \(treeSize)")
+        }
+        let levels = try await leafLevels(origin: origin, size: treeSize)
+        return (treeSize, try MerkleTree.consistencyProof(size1: from, size2: treeSize, from: levels))
+    }
+
+    private func checkpointedSize(origin: String) async throws -> UInt64 {
+        let note = try await checkpoint(origin: origin)
+        return try Checkpoint(parsing: try SignedNote(parsing: note).text).size
+    }
+
+    /// A requested size must be within the latest checkpoint, so that a proof can be checked.
+    private func provableSize(origin: String, requested: UInt64?) async throws -> UInt64 {
+        let size = try await checkpointedSize(origin: origin)
+        guard let requested else { return size }
+        guard requested >= 1, requested <= size else {
+            throw Self.outOfRange(field: "size", reason: "must be from 1 to the checkpointed size \(size)")
+        }
+        return requested
+    }
+
+    private func leafLevels(origin: String, size: UInt64) async throws -> MerkleLevels {
+        var levels = MerkleLevels()
+        while levels.treeSize < size {
+            let count = Int(min(UInt64(Self.entriesPerRead), size - levels.treeSize))
+            let batch = try await store.entries(origin: origin, from: levels.treeSize, count: count)
+            guard batch.count == count else { throw Self.outOfRange(field: "size", reason: "covers entries that are not stored") }
+            for entry in batch { levels.append(leafHash: MerkleTree.leafHash(entry)) }
+        }
+        return levels
+    }
+}

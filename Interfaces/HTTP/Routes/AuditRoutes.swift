@@ -1,0 +1,108 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The tenant's audit log over HTTP (docs/audit-log.md §6): the latest signed checkpoint as
+/// `text/plain`, entries, RFC 9162 proofs, and the verifier keys. Everything is scoped to the
+/// caller's tenant log; hashes and entries are standard base64.
+struct AuditRoutes {
+    let read: ReadAuditLog
+    let origins: AuditOrigins
+
+    func register(on group: RouterGroup<CustosRequestContext>) {
+        group.get("audit/checkpoint", use: checkpoint)
+        group.get("audit/entries", use: entries)
+        group.get("audit/proofs/inclusion", use: inclusion)
+        group.get("audit/proofs/consistency", use: consistency)
+        group.get("audit/keys", use: keys)
+    }
+
+    private func origin(_ context: CustosRequestContext) throws -> String {
+        origins.origin(of: .tenant(try context.requireTenant()))
+    }
+
+    @Sendable func checkpoint(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let note = try await read.checkpoint(origin: try origin(context))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: note))
+        )
+    }
+
+    @Sendable func entries(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let query = try QueryNumbers(request, required: ["start"], optional: ["limit"])
+        let limit = query["limit"].map { Int(min($0, UInt64(Int.max))) } ?? 100
+        let page = try await read.entries(origin: try origin(context), start: query["start"]!, limit: limit)
+        struct Entry: Encodable {
+            let index: UInt64
+            let leaf: String
+            let leafHash: String
+            enum CodingKeys: String, CodingKey { case index, leaf, leafHash = "leaf_hash" }
+        }
+        struct Page: Encodable { let entries: [Entry] }
+        return JSONBody.response(Page(entries: page.map {
+            Entry(index: $0.index, leaf: Data($0.leaf).base64EncodedString(),
+                  leafHash: Data(MerkleTree.leafHash($0.leaf)).base64EncodedString())
+        }), status: .ok)
+    }
+
+    @Sendable func inclusion(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let query = try QueryNumbers(request, required: ["index"], optional: ["size"])
+        let proof = try await read.inclusionProof(origin: try origin(context), index: query["index"]!, size: query["size"])
+        struct Body: Encodable {
+            let index: UInt64
+            let treeSize: UInt64
+            let hashes: [String]
+            enum CodingKeys: String, CodingKey { case index, hashes, treeSize = "tree_size" }
+        }
+        return JSONBody.response(
+            Body(index: query["index"]!, treeSize: proof.size, hashes: proof.hashes.map { Data($0).base64EncodedString() }),
+            status: .ok
+        )
+    }
+
+    @Sendable func consistency(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let query = try QueryNumbers(request, required: ["from"], optional: ["to"])
+        let proof = try await read.consistencyProof(origin: try origin(context), from: query["from"]!, to: query["to"])
+        struct Body: Encodable {
+            let from: UInt64
+            let to: UInt64
+            let hashes: [String]
+        }
+        return JSONBody.response(
+            Body(from: query["from"]!, to: proof.to, hashes: proof.hashes.map { Data($0).base64EncodedString() }), status: .ok
+        )
+    }
+
+    @Sendable func keys(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        struct Body: Encodable {
+            let origin: String
+            let keys: [String]
+        }
+        let origin = try origin(context)
+        return JSONBody.response(Body(origin: origin, keys: try read.verifierKeys(origin: origin).map(\.description)), status: .ok)
+    }
+}
+
+/// Non-negative decimal query parameters; every bad one is reported at once (422).
+struct QueryNumbers {
+    private var values: [String: UInt64] = [:]
+
+    init(_ request: Request, required: [String], optional: [String]) throws {
+        var errors: [FieldError] = []
+        for name in required + optional {
+            guard let raw = request.uri.queryParameters.get(name) else {
+                if required.contains(name) { errors.append(FieldError(field: name, code: "required", reason: "is required")) }
+                continue
+            }
+            guard raw.count <= 20, raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = UInt64(raw) else {
+                errors.append(FieldError(field: name, code: "wrong_type", reason: "must be a non-negative whole number"))
+                continue
+            }
+            values[name] = value
+        }
+        if !errors.isEmpty { throw ValidationFailed(errors) }
+    }
+
+    subscript(name: String) -> UInt64? { values[name] }
+}

@@ -1,0 +1,87 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MemoryAdapters
+import NIOCore
+import SodiumAdapters
+import SystemAdapters
+import Testing
+import TestSupport
+
+/// The audit API: a client can fetch its log's checkpoint, entries and proofs and check every
+/// one of them itself against the verifier key.
+@Suite struct AuditAPITests {
+    let repository = InMemoryTransactionRepository()
+    let keeper: InMemoryRecordKeeper
+    let origin = AuditOrigins().origin(of: .tenant(Fixtures.tenantA))
+
+    init() {
+        keeper = InMemoryRecordKeeper(transactions: repository, clock: ManualClock(Fixtures.now))
+    }
+
+    func recordThreeAndCheckpoint(_ client: some TestClientProtocol) async throws {
+        for _ in 0..<3 {
+            _ = try await client.execute(
+                uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: transactionJSON())
+            )
+        }
+        try await SignCheckpoint(store: keeper, signer: testKeyring, verifier: try SodiumSignatureVerifier())(origin: origin)
+    }
+
+    func base64(_ value: Any?) -> [UInt8]? {
+        (value as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+    }
+
+    @Test func checkpointEntriesAndProofsVerifyAgainstThePublishedKey() async throws {
+        try await makeApp(repository: repository, keeper: keeper).test(.router) { client in
+            try await recordThreeAndCheckpoint(client)
+            let keysResponse = try await client.execute(uri: "/v1/audit/keys", method: .get, headers: jsonHeaders())
+            let keyText = try #require((try object(keysResponse)["keys"] as? [String])?.first)
+            let key = try NoteVerifierKey(parsing: keyText)
+
+            let checkpointResponse = try await client.execute(uri: "/v1/audit/checkpoint", method: .get, headers: jsonHeaders())
+            #expect(checkpointResponse.headers[.contentType] == "text/plain; charset=utf-8")
+            let note = try SignedNote(parsing: String(buffer: checkpointResponse.body))
+            try note.verify(trusting: [key], with: try SodiumSignatureVerifier())
+            let checkpoint = try Checkpoint(parsing: note.text)
+            #expect(checkpoint.size == 3)
+
+            let page = try object(try await client.execute(uri: "/v1/audit/entries?start=0&limit=10", method: .get, headers: jsonHeaders()))
+            let entries = try #require(page["entries"] as? [[String: Any]])
+            #expect(entries.count == 3)
+            let leafHashes = try entries.map { entry -> [UInt8] in
+                let leaf = try #require(base64(entry["leaf"]))
+                #expect(MerkleTree.leafHash(leaf) == base64(entry["leaf_hash"]))
+                return MerkleTree.leafHash(leaf)
+            }
+            #expect(MerkleTree.root(leafHashes: leafHashes) == checkpoint.rootHash)
+
+            let inclusion = try object(try await client.execute(uri: "/v1/audit/proofs/inclusion?index=1", method: .get, headers: jsonHeaders()))
+            let proof = try #require((inclusion["hashes"] as? [String])?.compactMap { Data(base64Encoded: $0).map { Array($0) } })
+            try MerkleTree.verifyInclusion(leafHash: leafHashes[1], index: 1, treeSize: 3, proof: proof, root: checkpoint.rootHash)
+
+            let consistency = try object(try await client.execute(uri: "/v1/audit/proofs/consistency?from=2", method: .get, headers: jsonHeaders()))
+            let hashes = try #require((consistency["hashes"] as? [String])?.compactMap { Data(base64Encoded: $0).map { Array($0) } })
+            try MerkleTree.verifyConsistency(
+                size1: 2, size2: 3, root1: MerkleTree.root(leafHashes: Array(leafHashes.prefix(2))), root2: checkpoint.rootHash, proof: hashes
+            )
+        }
+    }
+
+    @Test func badQueriesAreFieldErrorsAndOtherTenantsSeeNothing() async throws {
+        try await makeApp(repository: repository, keeper: keeper).test(.router) { client in
+            try await recordThreeAndCheckpoint(client)
+            let missing = try await client.execute(uri: "/v1/audit/entries?limit=x", method: .get, headers: jsonHeaders())
+            let problem = try expectProblem(missing, status: .unprocessableContent, slug: "validation-failed")
+            #expect(Set((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["start", "limit"])
+            let beyond = try await client.execute(uri: "/v1/audit/proofs/inclusion?index=3", method: .get, headers: jsonHeaders())
+            try expectProblem(beyond, status: .unprocessableContent, slug: "validation-failed")
+            let tooLarge = try await client.execute(uri: "/v1/audit/entries?start=0&limit=1001", method: .get, headers: jsonHeaders())
+            try expectProblem(tooLarge, status: .unprocessableContent, slug: "validation-failed")
+            let foreign = try await client.execute(uri: "/v1/audit/checkpoint", method: .get, headers: jsonHeaders(tenant: Fixtures.tenantB))
+            try expectProblem(foreign, status: .notFound, slug: "audit-log-empty")
+        }
+    }
+}
