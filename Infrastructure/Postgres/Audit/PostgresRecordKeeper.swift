@@ -77,10 +77,12 @@ public struct PostgresRecordKeeper: RecordKeeper {
     }
 
     /// Creates the log's head row on first use, then locks it until the transaction ends.
+    /// `ON CONFLICT DO NOTHING` has no target on purpose: racing first appends can collide on
+    /// the origin or on the tenant's unique index, and either way the row now exists.
     private func lockHead(origin: String, scope: AuditScope, on connection: PostgresConnection) async throws -> AuditLogHead {
         let tenant: UUID? = if case .tenant(let id) = scope { id.rawValue } else { nil }
         try await connection.query(
-            "INSERT INTO audit_logs (origin, tenant_id) VALUES (\(origin), \(tenant)) ON CONFLICT (origin) DO NOTHING",
+            "INSERT INTO audit_logs (origin, tenant_id) VALUES (\(origin), \(tenant)) ON CONFLICT DO NOTHING",
             logger: logger
         )
         let rows = try await connection.query(
