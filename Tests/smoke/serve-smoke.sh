@@ -96,6 +96,11 @@ check "custos audit verify accepts the export" audit_verify --export "$work/expo
 check "GET /v1/audit/checkpoint serves a checkpoint signed by that key" \
     bash -c "curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/audit/checkpoint' | grep -q '^— custos.localhost/audit/$tenant '"
 
+check "custos audit proof writes a tlog-proof that custos audit verify-proof accepts" bash -c "
+    DATABASE_URL='$smoke_url' '$custos' audit proof --tenant $tenant --index 1 --output '$work/entry1.tlog-proof' &&
+    '$custos' audit verify-proof '$work/entry1.tlog-proof' --key '$key' \
+        --leaf-hash \$(curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/audit/entries?start=1&limit=1' | sed 's/.*\"leaf_hash\":\"\([^\"]*\)\".*/\\1/') >/dev/null"
+
 # --- Crash safety: SIGKILL during concurrent appends; every acknowledged request survives.
 for writer in $(seq 1 8); do
     ( for n in $(seq 1 40); do

@@ -56,6 +56,45 @@ extension AuditCommand {
     }
 }
 
+extension AuditCommand {
+    struct Proof: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a C2SP tlog-proof for one entry under the latest signed checkpoint (or an earlier size)."
+        )
+        @OptionGroup var log: LogSelection
+        @OptionGroup var options: DatabaseOptions
+        @Option(name: .long, help: "The entry's index.")
+        var index: UInt64
+        @Option(name: .long, help: "The tree size (default: the latest checkpoint's; only that size comes with its checkpoint).")
+        var size: UInt64?
+        @Option(name: .long, help: "Where to write the proof (default: standard output).")
+        var output: String?
+
+        func run() async throws {
+            let configuration = try options.configuration()
+            let origin = configuration.auditOrigins.origin(of: try log.scope())
+            let keyring = try AuditKeys.keyring(for: configuration)
+            let url = try DatabaseLocator.url(for: configuration)
+            let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: Self.poolLogger)
+            let text = try await withClient(client) {
+                let read = ReadAuditLog(store: PostgresAuditLogStore(client: client, logger: Self.poolLogger), keys: keyring)
+                let note = try SignedNote(parsing: try await read.checkpoint(origin: origin))
+                let checkpointSize = try Checkpoint(parsing: note.text).size
+                guard size == nil || size == checkpointSize else {
+                    throw ValidationError("--size: a proof file carries a checkpoint, and the latest signed one has size \(checkpointSize)")
+                }
+                let proof = try await read.inclusionProof(origin: origin, index: index, size: checkpointSize)
+                return TlogProof(index: index, inclusionProof: proof.hashes, checkpoint: note).encoded
+            }
+            if let output {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            } else {
+                print(text, terminator: "")
+            }
+        }
+    }
+}
+
 /// A log read from the database into export files, after signing a checkpoint that covers
 /// every stored entry (a no-op when the latest one already does).
 struct StoredLogExport {
