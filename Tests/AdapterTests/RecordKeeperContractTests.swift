@@ -12,7 +12,7 @@ import Testing
 /// The contract of `RecordKeeper`, run against the in-memory and the PostgreSQL adapter:
 /// atomic writes with their entries, gap-free logs under concurrency, logs that verify.
 enum KeeperKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case inMemory, postgres
+    case inMemory, postgres, postgresGroupCommit
     var testDescription: String { rawValue }
 
     struct Harness: Sendable {
@@ -29,13 +29,16 @@ enum KeeperKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let repository = InMemoryTransactionRepository()
             let keeper = InMemoryRecordKeeper(transactions: repository, origins: origins, clock: SystemClock())
             try await body(Harness(keeper: keeper, repository: repository, entries: { keeper.entries(of: $0) }))
-        case .postgres:
+        case .postgres, .postgresGroupCommit:
             try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
                 let logger = Logger(label: "test")
                 let usage = PoolUsage(connectionsMax: 16)
                 let reader = PostgresAuditLogStore(client: client, logger: logger)
+                let keeper: any RecordKeeper = self == .postgres
+                    ? PostgresRecordKeeper(client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger)
+                    : PostgresGroupCommitKeeper(client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger)
                 try await body(Harness(
-                    keeper: PostgresRecordKeeper(client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger),
+                    keeper: keeper,
                     repository: PostgresTransactionRepository(client: client, usage: usage, logger: logger),
                     entries: { scope in try await reader.entries(origin: origins.origin(of: scope), from: 0, count: 4_096) }
                 ))
@@ -108,6 +111,31 @@ struct FilesSource: AuditLogSource {
         }
     }
 
+    /// Many racing changes with the same id: exactly one is stored, with exactly one entry.
+    @Test(arguments: KeeperKind.allCases)
+    func racingDuplicatesLeaveOneRowAndOneEntry(kind: KeeperKind) async throws {
+        try await kind.with { store in
+            let id = TransactionID(UUID())
+            let successes = try await withThrowingTaskGroup(of: Int.self) { group in
+                for n in 0..<12 {
+                    group.addTask {
+                        do {
+                            _ = try await store.keeper.commit(recorded(Fixtures.transaction(id: id, amountMinor: Int64(n + 1))))
+                            return 1
+                        } catch TransactionError.duplicateID {
+                            return 0
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(successes == 1)
+            let entries = try await store.entries(.tenant(Fixtures.tenantA))
+            #expect(entries.count == 1)
+            #expect(try verifyStoredLog(entries, origin: AuditOrigins().origin(of: .tenant(Fixtures.tenantA))).verified)
+        }
+    }
+
     @Test(arguments: KeeperKind.allCases)
     func concurrentCommitsMakeOneGapFreeLogThatVerifies(kind: KeeperKind) async throws {
         try await kind.with { store in
@@ -131,16 +159,18 @@ struct FilesSource: AuditLogSource {
 /// PostgreSQL-only guarantees: two servers on one database share one log per tenant, and the
 /// audit tables refuse changes in the database itself.
 @Suite struct PostgresAuditStorageTests {
-    @Test func twoServersOnOneDatabaseWriteOneLog() async throws {
+    @Test(arguments: [false, true])
+    func twoServersOnOneDatabaseWriteOneLog(groupCommit: Bool) async throws {
         try await TestDatabase.withDatabase { client, url in
             let logger = Logger(label: "test")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
                         try await TestDatabase.withClient(url, connectionsMax: 6) { own in
-                            let keeper = PostgresRecordKeeper(
-                                client: own, origins: AuditOrigins(), clock: SystemClock(), usage: PoolUsage(connectionsMax: 6), logger: logger
-                            )
+                            let usage = PoolUsage(connectionsMax: 6)
+                            let keeper: any RecordKeeper = groupCommit
+                                ? PostgresGroupCommitKeeper(client: own, origins: AuditOrigins(), clock: SystemClock(), usage: usage, logger: logger)
+                                : PostgresRecordKeeper(client: own, origins: AuditOrigins(), clock: SystemClock(), usage: usage, logger: logger)
                             try await withThrowingTaskGroup(of: Void.self) { inner in
                                 for _ in 0..<20 { inner.addTask { _ = try await keeper.commit(recorded(Fixtures.transaction())) } }
                                 try await inner.waitForAll()

@@ -39,7 +39,7 @@ public struct PostgresRecordKeeper: RecordKeeper {
         var heads: [String: AuditLogHead] = [:]
         let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })
         for origin in scopes.keys.sorted() {
-            heads[origin] = try await lockHead(origin: origin, scope: scopes[origin]!, on: connection)
+            heads[origin] = try await AuditHeads.lock(origin: origin, scope: scopes[origin]!, on: connection, logger: logger)
         }
         for write in change.writes {
             switch write {
@@ -63,38 +63,7 @@ public struct PostgresRecordKeeper: RecordKeeper {
             )
             receipts.append(AuditReceipt(origin: origin, index: leaf.index))
         }
-        for (origin, head) in heads {
-            try await connection.query(
-                """
-                UPDATE audit_logs SET size = \(Int64(head.size)), last_leaf_hash = \(Data(head.lastLeafHash)),
-                    last_timestamp_ms = \(Int64(head.lastTimestampMs))
-                WHERE origin = \(origin)
-                """,
-                logger: logger
-            )
-        }
+        for head in heads.values { try await AuditHeads.store(head, on: connection, logger: logger) }
         return receipts
-    }
-
-    /// Creates the log's head row on first use, then locks it until the transaction ends.
-    /// `ON CONFLICT DO NOTHING` has no target on purpose: racing first appends can collide on
-    /// the origin or on the tenant's unique index, and either way the row now exists.
-    private func lockHead(origin: String, scope: AuditScope, on connection: PostgresConnection) async throws -> AuditLogHead {
-        let tenant: UUID? = if case .tenant(let id) = scope { id.rawValue } else { nil }
-        try await connection.query(
-            "INSERT INTO audit_logs (origin, tenant_id) VALUES (\(origin), \(tenant)) ON CONFLICT DO NOTHING",
-            logger: logger
-        )
-        let rows = try await connection.query(
-            "SELECT size, last_leaf_hash, last_timestamp_ms FROM audit_logs WHERE origin = \(origin) FOR UPDATE",
-            logger: logger
-        )
-        for try await (size, hash, timestamp) in rows.decode((Int64, Data, Int64).self) {
-            guard size >= 0, timestamp >= 0, hash.count == AuditLeaf.hashByteCount else {
-                throw CorruptRow(table: "audit_logs", key: origin)
-            }
-            return AuditLogHead(origin: origin, size: UInt64(size), lastLeafHash: Array(hash), lastTimestampMs: UInt64(timestamp))
-        }
-        throw CorruptRow(table: "audit_logs", key: origin)
     }
 }

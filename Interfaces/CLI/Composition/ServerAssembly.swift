@@ -27,7 +27,7 @@ struct ServerAssembly {
         let migrator = PostgresMigrator(client: client, logger: logger)
         let clock = SystemClock()
         let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
-        let keeper = PostgresRecordKeeper(
+        let keeper = PostgresGroupCommitKeeper(
             client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: logger
         )
         let auditStore = PostgresAuditLogStore(client: client, logger: logger)
