@@ -1,0 +1,142 @@
+import ArgumentParser
+import Domain
+import FileAdapters
+import Foundation
+import PostgresAdapters
+import PostgresNIO
+import SodiumAdapters
+import Synchronization
+import SystemAdapters
+
+/// `custos bench …`: throughput measurements for docs/performance.md. Each prints one line of
+/// figures; `scripts/bench` runs them beside their baselines (pgbench, sha256sum) in one go.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure audit-log append and verification throughput (use a release build).",
+        subcommands: [Append.self, Verify.self]
+    )
+
+    struct Append: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Audited transaction commits per second, each with its entry, into a fresh scratch database."
+        )
+        @OptionGroup var options: DatabaseOptions
+        @Option(help: "Concurrent writers (1 to 1024).") var writers = 64
+        @Option(help: "Seconds to run (1 to 600).") var seconds = 10
+        @Flag(help: "One database transaction per change instead of group commit.") var noGroupCommit = false
+
+        func run() async throws {
+            guard (1...1024).contains(writers), (1...600).contains(seconds) else {
+                throw ValidationError("--writers must be 1 to 1024 and --seconds 1 to 600")
+            }
+            let configuration = try options.configuration()
+            let server = try DatabaseLocator.url(for: configuration)
+            let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
+            try await admin(server, "CREATE DATABASE \(scratch)")
+            let connections = min(writers, 64)
+            let client = PostgresClient(
+                configuration: server.with(database: scratch).clientConfiguration(connectionsMax: connections),
+                backgroundLogger: Self.poolLogger
+            )
+            let outcome: Result<Int, any Error>
+            do {
+                outcome = .success(try await measure(client: client, configuration: configuration, connections: connections))
+            } catch {
+                outcome = .failure(error)
+            }
+            try? await admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
+            let count = try outcome.get()
+            print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
+                         writers, noGroupCommit ? "one transaction per change" : "group commit", count, seconds,
+                         Double(count) / Double(seconds)))
+        }
+
+        private func measure(client: PostgresClient, configuration: Configuration, connections: Int) async throws -> Int {
+            try await withClient(client) {
+                try await PostgresMigrator(client: client, logger: Self.poolLogger)
+                    .migrate(try MigrationSet.load(directory: configuration.migrationsURL))
+                let usage = PoolUsage(connectionsMax: connections)
+                let clock = SystemClock()
+                let keeper: any RecordKeeper = noGroupCommit
+                    ? PostgresRecordKeeper(client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger)
+                    : PostgresGroupCommitKeeper(client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger)
+                return try await Self.drive(keeper: keeper, writers: writers, seconds: seconds, clock: clock)
+            }
+        }
+
+        static func drive(keeper: any RecordKeeper, writers: Int, seconds: Int, clock: SystemClock) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            let tenant = TenantID(UUID())
+            return try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<writers {
+                    group.addTask {
+                        var done = 0
+                        while ContinuousClock.now < deadline {
+                            let transaction = Transaction(
+                                id: TransactionID(UUID()), tenantID: tenant, accountID: AccountIdentifier("ACC-001")!,
+                                counterpartyAccount: AccountIdentifier("DE89370400440532013000")!,
+                                money: Money(amountMinor: 12_345, currency: Currency(code: "EUR")!)!, direction: .debit,
+                                kind: .transfer, occurredAt: clock.now(), reference: Reference("bench"), recordedAt: clock.now()
+                            )
+                            let event = AuditEvent(
+                                scope: .tenant(tenant), eventType: "transaction.recorded", context: .unauthenticated,
+                                outcome: .success, resourceType: "transaction", resourceID: transaction.id.description
+                            )
+                            _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(transaction)], events: [event]))
+                            done += 1
+                        }
+                        return done
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+        }
+
+        private func admin(_ server: PostgresURL, _ sql: String) async throws {
+            let client = PostgresClient(configuration: server.clientConfiguration(connectionsMax: 1), backgroundLogger: Self.poolLogger)
+            try await withClient(client) { _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: Self.poolLogger) }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a signed export of N entries to a folder, then time its full verification."
+        )
+        @Option(help: "Entries in the log (1 to 10,000,000).") var entries = 1_000_000
+        @Argument(help: "A new folder for the export (kept, so that sha256sum can read the same bytes).") var directory: String
+
+        func run() throws {
+            guard (1...10_000_000).contains(entries) else { throw ValidationError("--entries must be 1 to 10,000,000") }
+            let origin = "custos.localhost/audit/bench"
+            let signer = try SodiumNoteSigner(name: origin, seed: [UInt8](repeating: 1, count: 32))
+            var head = AuditLogHead(origin: origin)
+            var leaves: [[UInt8]] = []
+            leaves.reserveCapacity(entries)
+            var levels = MerkleLevels()
+            for n in 0..<entries {
+                let leaf = try head.append(
+                    eventType: "transaction.recorded", actor: "client:bench",
+                    payload: ["outcome": "success", "resource": ["type": "transaction", "id": .string("t-\(n)")],
+                              "details": ["amount_minor": 12_345, "currency": "EUR"]],
+                    nowMs: 1_795_512_600_000 + UInt64(n)
+                )
+                leaves.append(leaf.encoded)
+                levels.append(leafHash: leaf.leafHash)
+            }
+            let root = try MerkleTree.root(treeSize: UInt64(entries), from: levels)
+            let note = try signer.signedNote(text: try Checkpoint(origin: origin, size: UInt64(entries), rootHash: root).text)
+            try DirectoryExportWriter(directory: URL(fileURLWithPath: directory))
+                .write(try TiledLogExport.files(entries: leaves, checkpointNote: note.encoded))
+            let verifier = AuditLogVerifier(trustedKeys: [signer.verifierKey], signatureVerifier: try SodiumSignatureVerifier())
+            let start = ContinuousClock.now
+            let report = verifier.verify(DirectoryAuditLogSource(directory: URL(fileURLWithPath: directory)))
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            guard report.verified else { throw VerificationFailed(reason: report.failure?.description ?? "?") }
+            let mebibytes = Double(report.entryBytesVerified) / 1_048_576
+            print(String(format: "verify: %d entries, %.1f MiB of entries in %.2f s = %.0f entries/s, %.1f MiB/s",
+                         entries, mebibytes, seconds, Double(entries) / seconds, mebibytes / seconds))
+        }
+    }
+}
