@@ -5,9 +5,10 @@ public struct SHA256: Sendable {
     public static let digestByteCount = 32
     private static let blockByteCount = 64
 
-    private var h: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
+    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
+    )
+    /// Bytes of an incomplete block, waiting for more input (always fewer than 64).
     private var block: [UInt8] = []
     private var messageByteCount: UInt64 = 0
 
@@ -22,62 +23,86 @@ public struct SHA256: Sendable {
     }
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        for byte in bytes {
-            block.append(byte)
-            messageByteCount &+= 1
-            if block.count == SHA256.blockByteCount {
-                compressBlock()
-            }
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            update(contiguous: UnsafeRawBufferPointer(buffer))
         }
+        if handled == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBytes { update(contiguous: $0) }
+        }
+    }
+
+    /// Completes a pending partial block, then compresses whole blocks straight from the input.
+    private mutating func update(contiguous input: UnsafeRawBufferPointer) {
+        messageByteCount &+= UInt64(input.count)
+        var offset = 0
+        if !block.isEmpty {
+            let take = min(SHA256.blockByteCount - block.count, input.count)
+            block.append(contentsOf: input[0..<take])
+            offset = take
+            guard block.count == SHA256.blockByteCount else { return }
+            block.withUnsafeBytes { compress($0) }
+            block.removeAll(keepingCapacity: true)
+        }
+        while input.count - offset >= SHA256.blockByteCount {
+            compress(UnsafeRawBufferPointer(rebasing: input[offset..<offset + SHA256.blockByteCount]))
+            offset += SHA256.blockByteCount
+        }
+        block.append(contentsOf: input[offset...])
     }
 
     public consuming func finalize() -> [UInt8] {
         let messageBitCount = messageByteCount &* 8
-        block.append(0x80)
-        if block.count > 56 {
-            block.append(contentsOf: repeatElement(0, count: SHA256.blockByteCount - block.count))
-            compressBlock()
-        }
-        block.append(contentsOf: repeatElement(0, count: 56 - block.count))
+        var tail = block
+        tail.append(0x80)
+        while tail.count % SHA256.blockByteCount != 56 { tail.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) {
-            block.append(UInt8(truncatingIfNeeded: messageBitCount >> UInt64(shift)))
+            tail.append(UInt8(truncatingIfNeeded: messageBitCount >> UInt64(shift)))
         }
-        compressBlock()
-        var digest: [UInt8] = []
-        digest.reserveCapacity(SHA256.digestByteCount)
-        for word in h {
-            for shift in stride(from: 24, through: 0, by: -8) {
-                digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift)))
+        tail.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + SHA256.blockByteCount]))
+                offset += SHA256.blockByteCount
             }
+        }
+        var digest = [UInt8](repeating: 0, count: SHA256.digestByteCount)
+        let words = [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7]
+        for (index, word) in words.enumerated() {
+            digest[4 * index] = UInt8(truncatingIfNeeded: word >> 24)
+            digest[4 * index + 1] = UInt8(truncatingIfNeeded: word >> 16)
+            digest[4 * index + 2] = UInt8(truncatingIfNeeded: word >> 8)
+            digest[4 * index + 3] = UInt8(truncatingIfNeeded: word)
         }
         return digest
     }
 
-    private mutating func compressBlock() {
-        precondition(block.count == SHA256.blockByteCount)
-        var w = [UInt32](repeating: 0, count: 64)
-        for t in 0..<16 {
-            w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16
-                | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
+    /// One 64-byte block; the message schedule lives on the stack.
+    private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
+        precondition(chunk.count == SHA256.blockByteCount)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for t in 0..<16 {
+                w[t] = UInt32(chunk[4 * t]) << 24 | UInt32(chunk[4 * t + 1]) << 16
+                    | UInt32(chunk[4 * t + 2]) << 8 | UInt32(chunk[4 * t + 3])
+            }
+            for t in 16..<64 {
+                let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+                let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = h
+            SHA256.k.withUnsafeBufferPointer { k in
+                for t in 0..<64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let choose = (e & f) ^ (~e & g)
+                    let t1 = hh &+ s1 &+ choose &+ k[t] &+ w[t]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let majority = (a & b) ^ (a & c) ^ (b & c)
+                    (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
+                }
+            }
+            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
         }
-        for t in 16..<64 {
-            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-        for t in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let choose = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ choose &+ SHA256.k[t] &+ w[t]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ majority
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-        h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
-        block.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
