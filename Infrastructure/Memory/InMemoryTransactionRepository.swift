@@ -15,11 +15,7 @@ public final class InMemoryTransactionRepository: TransactionRepository {
 
     public init() {}
 
-    public func add(_ transaction: Transaction) async throws {
-        try insert(transaction)
-    }
-
-    /// The synchronous insert behind `add`, for the in-memory record keeper.
+    /// Stores a new row; only the in-memory record keeper writes, together with the audit entry.
     func insert(_ transaction: Transaction) throws {
         let key = Key(tenant: transaction.tenantID, id: transaction.id)
         let inserted = ids.withLock { $0.insert(transaction.id).inserted }

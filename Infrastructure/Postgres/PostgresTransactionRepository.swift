@@ -4,7 +4,8 @@ import Logging
 import PostgresNIO
 
 /// `TransactionRepository` on PostgreSQL (table `transactions`, see migrations/0001).
-/// Every statement names `tenant_id`; ids are unique across tenants.
+/// Every statement names `tenant_id`; ids are unique across tenants. Rows are written by the
+/// record keepers, inside the transaction that appends their audit entries (`insert`).
 public struct PostgresTransactionRepository: TransactionRepository {
     /// PostgreSQL's SQLSTATE for unique_violation.
     static let uniqueViolation = "23505"
@@ -17,14 +18,6 @@ public struct PostgresTransactionRepository: TransactionRepository {
         self.client = client
         self.usage = usage
         self.logger = logger
-    }
-
-    public func add(_ t: Transaction) async throws {
-        _ = try await usage.track {
-            try await client.withConnection { connection in
-                try await Self.insert(t, on: connection, logger: logger)
-            }
-        }
     }
 
     /// Inserts one transaction row on `connection` (inside the caller's transaction, if any).

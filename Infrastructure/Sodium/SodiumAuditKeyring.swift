@@ -1,6 +1,9 @@
 import CSodium
 import Domain
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The signing keys of every audit log, derived from one 32-byte root key, so that no private
 /// key is ever stored in the database: the seed of a log's Ed25519 key is
@@ -16,9 +19,11 @@ public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
         case unreadable(path: String)
         case malformed(path: String)
         case cannotCreate(path: String)
+        case tooOpen(path: String)
         public var description: String {
             switch self {
-            case .unreadable(let path): "audit key file \(path) cannot be read"
+            case .unreadable(let path): "audit key file \(path) cannot be read (start `custos serve` once in development, or set CUSTOS_AUDIT_KEY_FILE)"
+            case .tooOpen(let path): "audit key file \(path) is readable by group or others; chmod 600 it"
             case .malformed(let path): "audit key file \(path) must hold 64 hexadecimal digits (32 bytes)"
             case .cannotCreate(let path): "audit key file \(path) cannot be created"
             }
@@ -47,10 +52,19 @@ public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
             var key = [UInt8](repeating: 0, count: rootKeyByteCount)
             randombytes_buf(&key, rootKeyByteCount)
             defer { sodium_memzero(&key, rootKeyByteCount) }
-            guard FileManager.default.createFile(
-                atPath: path, contents: Data((key.hexString + "\n").utf8), attributes: [.posixPermissions: 0o600]
-            ) else { throw Failure.cannotCreate(path: path) }
+            var text = Array((key.hexString + "\n").utf8)
+            defer { sodium_memzero(&text, text.count) }
+            // O_EXCL with mode 0600 from the start: never a moment at a wider mode, never an overwrite.
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard descriptor >= 0 else { throw Failure.cannotCreate(path: path) }
+            defer { close(descriptor) }
+            guard write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
+                throw Failure.cannotCreate(path: path)
+            }
         }
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw Failure.unreadable(path: path) }
+        guard status.st_mode & 0o077 == 0 else { throw Failure.tooOpen(path: path) }
         guard let data = FileManager.default.contents(atPath: path), data.count <= 256 else { throw Failure.unreadable(path: path) }
         var text = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         defer { sodium_memzero(&text, text.count) }

@@ -39,7 +39,7 @@ import Testing
                 try await client.query(PostgresQuery(unsafeSQL: String(statement)), logger: logger)
             }
             let exported = try await ExportLog(store: store)(origin: Self.originA)
-            let source = InMemorySource(files: Dictionary(uniqueKeysWithValues: exported.files.map { ($0.path, $0.bytes) }))
+            let source = ExportFilesSource(exported.files)
             return AuditLogVerifier(
                 trustedKeys: try keyring.verifierKeys(origin: Self.originA), signatureVerifier: try SodiumSignatureVerifier(),
                 expectedOrigin: Self.originA
@@ -124,18 +124,5 @@ import Testing
             UPDATE audit_checkpoints SET note = '\(forged.encoded)' WHERE origin = '\(Self.originA)'
             """).failure
         #expect(failure?.reason == "no signature by a trusted key")
-    }
-}
-
-struct InMemorySource: AuditLogSource {
-    struct Missing: Error {}
-    let files: [String: [UInt8]]
-    func checkpointNote() throws -> String { String(decoding: files["checkpoint"] ?? [], as: UTF8.self) }
-    func entryBundle(index: UInt64, width: Int) throws -> [UInt8] {
-        guard let bytes = files[TilePath.entries(index: index, partialWidth: width == 256 ? nil : width)] else { throw Missing() }
-        return bytes
-    }
-    func tile(level: Int, index: UInt64, width: Int) throws -> [UInt8]? {
-        files[TilePath.tile(level: level, index: index, partialWidth: width == 256 ? nil : width)]
     }
 }

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import MemoryAdapters
 import PostgresAdapters
 import PostgresNIO
 import TestSupport
@@ -57,8 +58,11 @@ import Testing
         try await TestDatabase.withDatabase { client, _ in
             _ = try await client.query("DROP TABLE transactions", logger: logger)
             let repository = PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 2), logger: logger)
+            let keeper = PostgresRecordKeeper(
+                client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: PoolUsage(connectionsMax: 2), logger: logger
+            )
             let failure = try await #require(throws: DatabaseFailure.self) {
-                try await repository.add(Fixtures.transaction())
+                try await keeper.commit(recorded(Fixtures.transaction()))
             }
             #expect(failure.sqlState == "42P01")
             #expect(!failure.description.contains("does not exist"), "the server's message stays out")

@@ -66,20 +66,7 @@ func verifyStoredLog(_ entries: [[UInt8]], origin: String) throws -> AuditVerifi
     let note = try signer.signedNote(text: try Checkpoint(origin: origin, size: UInt64(entries.count), rootHash: root).text)
     let files = try TiledLogExport.files(entries: entries, checkpointNote: note.encoded)
     return AuditLogVerifier(trustedKeys: [signer.verifierKey], signatureVerifier: try SodiumSignatureVerifier(), expectedOrigin: origin)
-        .verify(FilesSource(files: Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.bytes) })))
-}
-
-struct FilesSource: AuditLogSource {
-    struct Missing: Error {}
-    let files: [String: [UInt8]]
-    func checkpointNote() throws -> String { String(decoding: files["checkpoint"] ?? [], as: UTF8.self) }
-    func entryBundle(index: UInt64, width: Int) throws -> [UInt8] {
-        guard let bytes = files[TilePath.entries(index: index, partialWidth: width == 256 ? nil : width)] else { throw Missing() }
-        return bytes
-    }
-    func tile(level: Int, index: UInt64, width: Int) throws -> [UInt8]? {
-        files[TilePath.tile(level: level, index: index, partialWidth: width == 256 ? nil : width)]
-    }
+        .verify(ExportFilesSource(files))
 }
 
 @Suite struct RecordKeeperContractTests {

@@ -1,5 +1,7 @@
 import Domain
 import Foundation
+import Logging
+import SystemAdapters
 import MemoryAdapters
 import PostgresAdapters
 import PostgresNIO
@@ -12,13 +14,29 @@ enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible
     case inMemory, postgres
     var testDescription: String { rawValue }
 
-    func withRepository(_ body: (any TransactionRepository) async throws -> Void) async throws {
+    /// The repository, and a way to store a row: through the adapter's record keeper, the only writer.
+    struct Store: Sendable {
+        let repository: any TransactionRepository
+        let keeper: any RecordKeeper
+        func add(_ transaction: Transaction) async throws { _ = try await keeper.commit(recorded(transaction)) }
+        func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
+            try await repository.transaction(id: id, tenant: tenant)
+        }
+    }
+
+    func withRepository(_ body: (Store) async throws -> Void) async throws {
         switch self {
         case .inMemory:
-            try await body(InMemoryTransactionRepository())
+            let repository = InMemoryTransactionRepository()
+            try await body(Store(repository: repository, keeper: InMemoryRecordKeeper(transactions: repository, clock: SystemClock())))
         case .postgres:
             try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
-                try await body(PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 16), logger: .init(label: "test")))
+                let usage = PoolUsage(connectionsMax: 16)
+                let logger = Logger(label: "test")
+                try await body(Store(
+                    repository: PostgresTransactionRepository(client: client, usage: usage, logger: logger),
+                    keeper: PostgresRecordKeeper(client: client, origins: AuditOrigins(), clock: SystemClock(), usage: usage, logger: logger)
+                ))
             }
         }
     }

@@ -61,25 +61,19 @@ struct LogFixture {
 
 /// An export held in memory, for tampering with.
 struct MemoryExport: AuditLogSource {
-    struct Missing: Error {}
-    var files: [String: [UInt8]]
-
-    func checkpointNote() throws -> String {
-        guard let bytes = files["checkpoint"] else { throw Missing() }
-        return String(decoding: bytes, as: UTF8.self)
+    var source: ExportFilesSource
+    var files: [String: [UInt8]] {
+        get { source.files }
+        set { source.files = newValue }
     }
 
-    func entryBundle(index: UInt64, width: Int) throws -> [UInt8] {
-        guard let bytes = files[TilePath.entries(index: index, partialWidth: width == 256 ? nil : width)] else { throw Missing() }
-        return bytes
+    init(files: [String: [UInt8]]) {
+        source = ExportFilesSource(files.map { TiledLogExport.File(path: $0.key, bytes: $0.value) })
     }
 
-    func tile(level: Int, index: UInt64, width: Int) throws -> [UInt8]? {
-        guard let bytes = files[TilePath.tile(level: level, index: index, partialWidth: width == 256 ? nil : width)] else {
-            throw Missing()
-        }
-        return bytes
-    }
+    func checkpointNote() throws -> String { try source.checkpointNote() }
+    func entryBundle(index: UInt64, width: Int) throws -> [UInt8] { try source.entryBundle(index: index, width: width) }
+    func tile(level: Int, index: UInt64, width: Int) throws -> [UInt8]? { try source.tile(level: level, index: index, width: width) }
 
     /// Rewrites the entries of the bundle holding `index` (entries may be added or removed).
     mutating func editBundle(holding index: Int, size: Int, _ edit: (inout [[UInt8]], Int) -> Void) {

@@ -78,6 +78,11 @@ import TestSupport
             #expect(Set((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["start", "limit"])
             let beyond = try await client.execute(uri: "/v1/audit/proofs/inclusion?index=3", method: .get, headers: jsonHeaders())
             try expectProblem(beyond, status: .unprocessableContent, slug: "validation-failed")
+            let badTo = try expectProblem(
+                try await client.execute(uri: "/v1/audit/proofs/consistency?from=1&to=9", method: .get, headers: jsonHeaders()),
+                status: .unprocessableContent, slug: "validation-failed"
+            )
+            #expect((badTo["errors"] as? [[String: Any]])?.first?["field"] as? String == "to")
             let tooLarge = try await client.execute(uri: "/v1/audit/entries?start=0&limit=1001", method: .get, headers: jsonHeaders())
             try expectProblem(tooLarge, status: .unprocessableContent, slug: "validation-failed")
             let foreign = try await client.execute(uri: "/v1/audit/checkpoint", method: .get, headers: jsonHeaders(tenant: Fixtures.tenantB))

@@ -141,3 +141,36 @@ final class Gate: Sendable {
         waiters.forEach { $0.resume() }
     }
 }
+
+/// The audit root key: only the server creates it, atomically at mode 0600, and a key file
+/// that group or others can read is refused.
+@Suite final class AuditKeyFileTests {
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("custos-keys-\(UUID().uuidString)")
+    deinit { try? FileManager.default.removeItem(at: state) }
+
+    func configuration() throws -> Configuration {
+        var configuration = try Configuration.fromEnvironment([:])
+        configuration.stateDirectory = state.path
+        return configuration
+    }
+
+    @Test func onlyTheServerCreatesTheKeyAndOthersReuseIt() throws {
+        #expect(throws: SodiumAuditKeyring.Failure.self) { try AuditKeys.keyring(for: try configuration()) }
+        let created = try AuditKeys.keyring(for: try configuration(), create: true)
+        let path = state.appendingPathComponent("audit-root.key").path
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let reused = try AuditKeys.keyring(for: try configuration())
+        let origin = "custos.localhost/audit/x"
+        #expect(try reused.signer(origin: origin).verifierKey == created.signer(origin: origin).verifierKey)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let error = #expect(throws: SodiumAuditKeyring.Failure.self) { try AuditKeys.keyring(for: try configuration()) }
+        #expect(error?.description.contains("chmod 600") == true)
+    }
+
+    @Test func productionNeedsAKeyFile() throws {
+        var production = try configuration()
+        production.environment = .production
+        #expect(throws: Configuration.Invalid.self) { try AuditKeys.keyring(for: production, create: true) }
+    }
+}

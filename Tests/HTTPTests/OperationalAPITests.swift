@@ -85,7 +85,6 @@ import TestSupport
     @Test func unexpectedErrorsAreAGeneric500ThatLeaksNothing() async throws {
         struct Exploding: TransactionRepository, RecordKeeper, AuditLogStore {
             struct Secret: Error, CustomStringConvertible { var description: String { "card 4111111111111111 at db-7" } }
-            func add(_ transaction: Transaction) async throws { throw Secret() }
             func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? { throw Secret() }
             func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { throw Secret() }
             func head(origin: String) async throws -> AuditLogHead? { throw Secret() }

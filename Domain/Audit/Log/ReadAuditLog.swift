@@ -11,6 +11,15 @@ public struct ReadAuditLog: Sendable {
         public var description: String { "this log has no signed checkpoint yet" }
     }
 
+    /// Storage holds fewer entries than its own checkpoint covers: a fault of the server (or of
+    /// someone who changed its database), never of the caller. Deliberately not a `DomainError`,
+    /// so that it is answered as an internal error and logged.
+    public struct StoredEntriesMissing: Error, CustomStringConvertible {
+        public let origin: String
+        public let from: UInt64
+        public var description: String { "stored entries of \(origin) are missing from index \(from)" }
+    }
+
     static func outOfRange(field: String, reason: String) -> ValidationFailed {
         ValidationFailed([FieldError(field: field, code: "out_of_range", reason: reason)])
     }
@@ -45,12 +54,13 @@ public struct ReadAuditLog: Sendable {
         guard start < size || (start == 0 && size == 0) else { return [] }
         let count = Int(min(UInt64(limit), size - start))
         let leaves = try await store.entries(origin: origin, from: start, count: count)
+        guard leaves.count == count else { throw StoredEntriesMissing(origin: origin, from: start + UInt64(leaves.count)) }
         return leaves.enumerated().map { (start + UInt64($0.offset), $0.element) }
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` (default: the latest checkpoint's).
     public func inclusionProof(origin: String, index: UInt64, size: UInt64?) async throws -> (size: UInt64, hashes: [[UInt8]]) {
-        let treeSize = try await provableSize(origin: origin, requested: size)
+        let treeSize = try await provableSize(origin: origin, requested: size, field: "size")
         guard index < treeSize else { throw Self.outOfRange(field: "index", reason: "must be below the tree size \(treeSize)") }
         let levels = try await leafLevels(origin: origin, size: treeSize)
         return (treeSize, try MerkleTree.inclusionProof(index: index, treeSize: treeSize, from: levels))
@@ -58,7 +68,7 @@ public struct ReadAuditLog: Sendable {
 
     /// The consistency proof between trees of `from` and `to` entries (default: the latest checkpoint's).
     public func consistencyProof(origin: String, from: UInt64, to: UInt64?) async throws -> (to: UInt64, hashes: [[UInt8]]) {
-        let treeSize = try await provableSize(origin: origin, requested: to)
+        let treeSize = try await provableSize(origin: origin, requested: to, field: "to")
         guard from >= 1, from <= treeSize else {
             throw Self.outOfRange(field: "from", reason: "must be from 1 to the tree size \(treeSize)")
         }
@@ -72,11 +82,11 @@ public struct ReadAuditLog: Sendable {
     }
 
     /// A requested size must be within the latest checkpoint, so that a proof can be checked.
-    private func provableSize(origin: String, requested: UInt64?) async throws -> UInt64 {
+    private func provableSize(origin: String, requested: UInt64?, field: String) async throws -> UInt64 {
         let size = try await checkpointedSize(origin: origin)
         guard let requested else { return size }
         guard requested >= 1, requested <= size else {
-            throw Self.outOfRange(field: "size", reason: "must be from 1 to the checkpointed size \(size)")
+            throw Self.outOfRange(field: field, reason: "must be from 1 to the checkpointed size \(size)")
         }
         return requested
     }
@@ -86,7 +96,7 @@ public struct ReadAuditLog: Sendable {
         while levels.treeSize < size {
             let count = Int(min(UInt64(Self.entriesPerRead), size - levels.treeSize))
             let batch = try await store.entries(origin: origin, from: levels.treeSize, count: count)
-            guard batch.count == count else { throw Self.outOfRange(field: "size", reason: "covers entries that are not stored") }
+            guard batch.count == count else { throw StoredEntriesMissing(origin: origin, from: levels.treeSize + UInt64(batch.count)) }
             for entry in batch { levels.append(leafHash: MerkleTree.leafHash(entry)) }
         }
         return levels

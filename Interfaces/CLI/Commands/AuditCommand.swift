@@ -28,6 +28,9 @@ struct AuditCommand: ParsableCommand {
         @Option(name: .long, help: "A trusted verifier key (name+keyid+key); repeat for rotations.")
         var key: [String]
 
+        @Option(name: .long, help: "The origin the log must have (default: with --tenant, that tenant's log).")
+        var origin: String?
+
         @Option(name: .long, help: "A signed checkpoint seen earlier: the log must be consistent with it.")
         var trustedCheckpoint: String?
 
@@ -45,7 +48,7 @@ struct AuditCommand: ParsableCommand {
                 source = DirectoryAuditLogSource(directory: URL(fileURLWithPath: path))
             case (nil, let raw?):
                 guard let id = TenantID(string: raw) else { throw ValidationError("--tenant must be a UUID") }
-                source = InMemoryExportSource(
+                source = ExportFilesSource(
                     try await StoredLogExport.make(scope: .tenant(id), configuration: try options.configuration(), signFirst: false).files
                 )
             default:
@@ -57,8 +60,12 @@ struct AuditCommand: ParsableCommand {
                 }
                 return String(decoding: data, as: UTF8.self)
             }
+            let expectedOrigin = try origin ?? tenant.flatMap(TenantID.init(string:)).map {
+                try options.configuration().auditOrigins.origin(of: .tenant($0))
+            }
             let verifier = AuditLogVerifier(
-                trustedKeys: keys, signatureVerifier: try SodiumSignatureVerifier(), trustedCheckpointNote: trusted
+                trustedKeys: keys, signatureVerifier: try SodiumSignatureVerifier(), expectedOrigin: expectedOrigin,
+                trustedCheckpointNote: trusted
             )
             let start = ContinuousClock.now
             let report = verifier.verify(source)

@@ -134,32 +134,3 @@ struct StoredLogExport {
         return TiledLogExport.File(path: "manifest.json", bytes: manifest.canonicalBytes + [0x0a])
     }
 }
-
-/// An export held in memory, for `custos audit verify --tenant`.
-struct InMemoryExportSource: AuditLogSource {
-    struct Missing: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "\(path) is missing" }
-    }
-
-    let files: [String: [UInt8]]
-
-    init(_ files: [TiledLogExport.File]) {
-        self.files = Dictionary(files.map { ($0.path, $0.bytes) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    func checkpointNote() throws -> String { String(decoding: try file("checkpoint"), as: UTF8.self) }
-
-    func entryBundle(index: UInt64, width: Int) throws -> [UInt8] {
-        try file(TilePath.entries(index: index, partialWidth: width == TilePath.width ? nil : width))
-    }
-
-    func tile(level: Int, index: UInt64, width: Int) throws -> [UInt8]? {
-        try file(TilePath.tile(level: level, index: index, partialWidth: width == TilePath.width ? nil : width))
-    }
-
-    private func file(_ path: String) throws -> [UInt8] {
-        guard let bytes = files[path] else { throw Missing(path: path) }
-        return bytes
-    }
-}

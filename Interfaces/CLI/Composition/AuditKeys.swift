@@ -2,9 +2,11 @@ import Foundation
 import SodiumAdapters
 
 /// Where the audit root key comes from: `CUSTOS_AUDIT_KEY_FILE`, or in development a key file
-/// in the state folder that is created on first use. Production never invents a key.
+/// in the state folder. Only `custos serve` may create that file (`create`); every other command
+/// refuses to invent a key, since its verifier keys would match nothing the server signed.
+/// Production never invents a key.
 enum AuditKeys {
-    static func keyring(for configuration: Configuration) throws -> SodiumAuditKeyring {
+    static func keyring(for configuration: Configuration, create: Bool = false) throws -> SodiumAuditKeyring {
         if let path = configuration.auditKeyFile {
             return try SodiumAuditKeyring.load(file: path, createIfMissing: false)
         }
@@ -15,7 +17,7 @@ enum AuditKeys {
             at: configuration.stateURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711]
         )
         return try SodiumAuditKeyring.load(
-            file: configuration.stateURL.appendingPathComponent("audit-root.key").path, createIfMissing: true
+            file: configuration.stateURL.appendingPathComponent("audit-root.key").path, createIfMissing: create
         )
     }
 }

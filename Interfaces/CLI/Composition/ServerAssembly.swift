@@ -31,7 +31,7 @@ struct ServerAssembly {
             client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: logger
         )
         let auditStore = PostgresAuditLogStore(client: client, logger: logger)
-        let keyring = try AuditKeys.keyring(for: configuration)
+        let keyring = try AuditKeys.keyring(for: configuration, create: true)
         let checkpoints = CheckpointService(
             store: auditStore,
             sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier()),
