@@ -15,6 +15,10 @@ public struct AuditLeaf: Hashable, Sendable {
     public let eventType: String
     public let actor: String
     public let payload: [UInt8]
+    /// The entry's bytes: what is hashed into the tree and stored in entry bundles (computed once).
+    public let encoded: [UInt8]
+    /// RFC 6962 leaf hash: SHA-256(0x00 ‖ entry) (computed once).
+    public let leafHash: [UInt8]
 
     /// Checks every field's bounds; throws rather than trapping, since entries are rebuilt from storage.
     public init(
@@ -33,17 +37,26 @@ public struct AuditLeaf: Hashable, Sendable {
         self.eventType = eventType
         self.actor = actor
         self.payload = payload
-        guard encodedByteCount <= AuditLeaf.encodedBytesMax else { throw .tooLarge(bytes: encodedByteCount) }
+        let byteCount = AuditLeaf.encodedByteCount(origin: origin, eventType: eventType, actor: actor, payload: payload)
+        guard byteCount <= AuditLeaf.encodedBytesMax else { throw .tooLarge(bytes: byteCount) }
+        let bytes = AuditLeaf.encode(
+            origin: origin, index: index, timestampMs: timestampMs, previousLeafHash: previousLeafHash,
+            eventType: eventType, actor: actor, payload: payload, byteCount: byteCount
+        )
+        self.encoded = bytes
+        self.leafHash = MerkleTree.leafHash(bytes)
     }
 
-    var encodedByteCount: Int {
+    static func encodedByteCount(origin: String, eventType: String, actor: String, payload: [UInt8]) -> Int {
         1 + 1 + origin.utf8.count + 8 + 8 + 32 + 1 + eventType.utf8.count + 1 + actor.utf8.count + 2 + payload.count
     }
 
-    /// The entry's bytes: what is hashed into the tree and stored in entry bundles.
-    public var encoded: [UInt8] {
+    static func encode(
+        origin: String, index: UInt64, timestampMs: UInt64, previousLeafHash: [UInt8],
+        eventType: String, actor: String, payload: [UInt8], byteCount: Int
+    ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(encodedByteCount)
+        out.reserveCapacity(byteCount)
         out.append(AuditLeaf.version)
         out.append(UInt8(origin.utf8.count))
         out.append(contentsOf: origin.utf8)
@@ -57,7 +70,7 @@ public struct AuditLeaf: Hashable, Sendable {
         out.append(UInt8(payload.count >> 8))
         out.append(UInt8(payload.count & 0xff))
         out.append(contentsOf: payload)
-        precondition(out.count == encodedByteCount, "leaf encoding length mismatch")
+        precondition(out.count == byteCount, "leaf encoding length mismatch")
         return out
     }
 
@@ -81,14 +94,6 @@ public struct AuditLeaf: Hashable, Sendable {
             origin: origin, index: index, timestampMs: timestamp, previousLeafHash: previous,
             eventType: eventType, actor: actor, payload: payload
         )
-    }
-
-    /// RFC 6962 leaf hash: SHA-256(0x00 ‖ entry).
-    public var leafHash: [UInt8] {
-        var hasher = SHA256()
-        hasher.update([0x00])
-        hasher.update(encoded)
-        return hasher.finalize()
     }
 
     /// `[a-z][a-z0-9_]*` segments joined by dots, at least two segments, at most 255 bytes.

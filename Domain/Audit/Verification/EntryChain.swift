@@ -45,7 +45,10 @@ struct EntryChain {
         guard let payload = try? CanonicalJSON.parse(leaf.payload), case .object = payload,
               payload.canonicalBytes == leaf.payload
         else { throw Broken(check: "payload", reason: "payload is not a canonical JSON object (RFC 8785, restricted)") }
-        let hash = MerkleTree.leafHash(bytes)
+        // Strict decoding admits one encoding per entry; checked rather than assumed, since the
+        // bytes come from whoever handed over the log.
+        guard leaf.encoded == bytes else { throw Broken(check: "entry encoding", reason: "not in canonical form") }
+        let hash = leaf.leafHash
         previousLeafHash = hash
         previousTimestampMs = leaf.timestampMs
         return hash
