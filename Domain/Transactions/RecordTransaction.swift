@@ -13,12 +13,18 @@ public struct RecordTransaction: Sendable {
     }
 
     /// Throws `ValidationFailed` listing every invalid field, or whatever the keeper throws.
+    /// A rejected draft writes no transaction but is audited as a failure that names the rejected
+    /// fields and why, never their content.
     public func callAsFunction(
         _ draft: TransactionDraft, tenant: TenantID, context: AuditContext
     ) async throws -> Transaction {
-        let transaction = try TransactionValidator.validate(
-            draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now()
-        )
+        let transaction: Transaction
+        do {
+            transaction = try TransactionValidator.validate(draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now())
+        } catch {
+            try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation_failed")
+            throw error
+        }
         let event = AuditEvent(
             scope: .tenant(tenant), eventType: "transaction.recorded", context: context, outcome: .success,
             resourceType: "transaction", resourceID: transaction.id.description,
@@ -26,6 +32,25 @@ public struct RecordTransaction: Sendable {
         )
         _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(transaction)], events: [event]))
         return transaction
+    }
+
+    /// Audits a request to record a transaction that was refused before it became one (invalid
+    /// fields, or a body that could not be read): outcome failure, the reason, the names and codes
+    /// of rejected fields; none of the rejected values.
+    public func recordRejection(
+        tenant: TenantID, context: AuditContext, fieldErrors: [FieldError] = [], reason: String
+    ) async throws {
+        var details: [String: CanonicalJSON] = ["reason": .string(reason)]
+        if !fieldErrors.isEmpty {
+            details["rejected_fields"] = .array(fieldErrors.map {
+                .object(.init(["field": .string($0.field), "code": .string($0.code)]))
+            })
+        }
+        let event = AuditEvent(
+            scope: .tenant(tenant), eventType: "transaction.recorded", context: context, outcome: .failure,
+            resourceType: "transaction", resourceID: "unassigned", details: details
+        )
+        _ = try await keeper.commit(AuditedChange(events: [event]))
     }
 }
 

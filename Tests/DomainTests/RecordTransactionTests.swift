@@ -42,7 +42,11 @@ import Testing
         }
         #expect(Set(failure.fieldErrors.map(\.field)) == ["account_id", "currency", "amount_minor"])
         #expect(repository.count == 0)
-        #expect(keeper.entries(of: .tenant(Fixtures.tenantA)).isEmpty, "a rejected request leaves no audit entry")
+        let entries = try keeper.entries(of: .tenant(Fixtures.tenantA)).map { try AuditLeaf(decoding: $0) }
+        #expect(entries.count == 1, "a rejected request is audited once")
+        let payload = String(decoding: entries[0].payload, as: UTF8.self)
+        #expect(payload.contains(#""outcome":"failure""#) && payload.contains(#""field":"currency""#))
+        #expect(!payload.contains("XYZ"), "never the rejected content")
     }
 
     @Test func anEmptyDraftNamesEveryRequiredField() async throws {

@@ -70,6 +70,26 @@ import TestSupport
         }
     }
 
+    /// A refused POST writes no transaction, but the attempt is audited, without its content.
+    @Test func rejectedPostsAreAuditedWithoutTheirContent() async throws {
+        try await makeApp(repository: repository, keeper: keeper).test(.router) { client in
+            _ = try await client.execute(
+                uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: #"{"secret-ish": "#)
+            )
+            _ = try await client.execute(
+                uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
+                body: ByteBuffer(string: transactionJSON(["counterparty_account": "NOT VALID 4111111111111111"]))
+            )
+        }
+        let entries = try keeper.entries(of: .tenant(Fixtures.tenantA)).map { try AuditLeaf(decoding: $0) }
+        #expect(entries.count == 2)
+        let payloads = entries.map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(payloads[0].contains(#""reason":"malformed-json""#) && payloads[0].contains(#""outcome":"failure""#))
+        #expect(payloads[1].contains(#""field":"counterparty_account""#))
+        #expect(!payloads.joined().contains("4111") && !payloads.joined().contains("secret"), "no rejected content")
+        #expect(repository.count == 0)
+    }
+
     @Test func badQueriesAreFieldErrorsAndOtherTenantsSeeNothing() async throws {
         try await makeApp(repository: repository, keeper: keeper).test(.router) { client in
             try await recordThreeAndCheckpoint(client)

@@ -16,9 +16,17 @@ struct TransactionRoutes {
 
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
-        try Self.requireJSON(request)
-        let body = try await request.body.collect(upTo: bodyBytesMax)
-        let object = try JSONValue.object(from: Data(buffer: body))
+        let object: [String: JSONValue]
+        do {
+            try Self.requireJSON(request)
+            let body = try await request.body.collect(upTo: bodyBytesMax)
+            object = try JSONValue.object(from: Data(buffer: body))
+        } catch {
+            // Refused before it could be read as a transaction: audited as a failure, without content.
+            let reason = (error as? ProblemError)?.type.slug ?? "body-unreadable"
+            try await record.recordRejection(tenant: tenant, context: context.auditContext, reason: reason)
+            throw error
+        }
         let transaction = try await record(TransactionJSON.draft(from: object), tenant: tenant, context: context.auditContext)
         var response = JSONBody.response(TransactionJSON.Response(transaction), status: .created)
         response.headers[.location] = "/v1/transactions/\(transaction.id)"
