@@ -22,7 +22,7 @@ public struct RecordTransaction: Sendable {
         do {
             transaction = try TransactionValidator.validate(draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now())
         } catch {
-            try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation_failed")
+            try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation-failed")
             throw error
         }
         let event = AuditEvent(
@@ -41,11 +41,16 @@ public struct RecordTransaction: Sendable {
         tenant: TenantID, context: AuditContext, fieldErrors: [FieldError] = [], reason: String
     ) async throws {
         var details: [String: CanonicalJSON] = ["reason": .string(reason)]
-        if !fieldErrors.isEmpty {
-            details["rejected_fields"] = .array(fieldErrors.map {
+        // Unknown member names are the caller's text (they could hold anything, at any length):
+        // only their number is kept. Known fields are a fixed, short set.
+        let known = fieldErrors.filter { $0.code != "unknown_field" }
+        let unknownCount = fieldErrors.count - known.count
+        if !known.isEmpty {
+            details["rejected_fields"] = .array(known.map {
                 .object(.init(["field": .string($0.field), "code": .string($0.code)]))
             })
         }
+        if unknownCount > 0 { details["unknown_field_count"] = CanonicalJSON(exactly: unknownCount) ?? .null }
         let event = AuditEvent(
             scope: .tenant(tenant), eventType: "transaction.recorded", context: context, outcome: .failure,
             resourceType: "transaction", resourceID: "unassigned", details: details

@@ -195,3 +195,57 @@ func verifyStoredLog(_ entries: [[UInt8]], origin: String) throws -> AuditVerifi
         }
     }
 }
+
+/// Group commit: one change that the database refuses (here through a trigger, standing for any
+/// failure but a taken id) must not cost the other changes of its batch.
+@Suite struct GroupCommitIsolationTests {
+    @Test func onlyTheCulpritFails() async throws {
+        try await TestDatabase.withDatabase(connectionsMax: 8) { client, _ in
+            let logger = Logger(label: "test")
+            _ = try await client.query(PostgresQuery(unsafeSQL: """
+                CREATE FUNCTION refuse_666() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.amount_minor = 666 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$
+                """), logger: logger)
+            _ = try await client.query(
+                "CREATE TRIGGER refuse_666 BEFORE INSERT ON transactions FOR EACH ROW EXECUTE FUNCTION refuse_666()", logger: logger
+            )
+            let keeper = PostgresGroupCommitKeeper(
+                client: client, origins: AuditOrigins(), clock: SystemClock(), usage: PoolUsage(connectionsMax: 8), logger: logger
+            )
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for n in 0..<40 {
+                    group.addTask {
+                        do {
+                            _ = try await keeper.commit(recorded(Fixtures.transaction(amountMinor: n == 17 ? 666 : Int64(n + 1))))
+                            return true
+                        } catch {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { !$0 }.count == 1, "only the refused change fails")
+            let entries = try await PostgresAuditLogStore(client: client, logger: logger)
+                .entries(origin: AuditOrigins().origin(of: .tenant(Fixtures.tenantA)), from: 0, count: 100)
+            #expect(entries.count == 39)
+            let rows = try await TestDatabase.count("transactions", client)
+            #expect(rows == 39)
+            #expect(try verifyStoredLog(entries, origin: AuditOrigins().origin(of: .tenant(Fixtures.tenantA))).verified)
+        }
+    }
+
+    @Test func headRowsStartEmptyAndEmptyHeadsLinkToZeros() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            let logger = Logger(label: "test")
+            await #expect(throws: PSQLError.self) {
+                try await client.query("INSERT INTO audit_logs (origin, size) VALUES ('x/y', 5)", logger: logger)
+            }
+            await #expect(throws: PSQLError.self) {
+                try await client.query(
+                    "INSERT INTO audit_logs (origin, last_leaf_hash) VALUES ('x/z', '\\x01'::bytea || repeat('0', 62)::bytea)", logger: logger
+                )
+            }
+        }
+    }
+}

@@ -74,3 +74,20 @@ import Testing
         #expect(throws: NoteError.self) { try NoteVerifierKey(parsing: text) }
     }
 }
+
+@Suite struct AuditLogHeadTests {
+    @Test func aStoredHeadThatCannotBeAHeadIsRefused() {
+        #expect(AuditLogHead.restored(origin: "o", size: 0, lastLeafHash: AuditLeaf.zeroHash, lastTimestampMs: 0) != nil)
+        #expect(AuditLogHead.restored(origin: "o", size: 0, lastLeafHash: [UInt8](repeating: 1, count: 32), lastTimestampMs: 0) == nil)
+        #expect(AuditLogHead.restored(origin: "o", size: 3, lastLeafHash: [1, 2], lastTimestampMs: 0) == nil)
+    }
+
+    @Test func timeNeverRunsBackwards() throws {
+        var head = AuditLogHead(origin: "custos.localhost/audit/t")
+        let first = try head.append(eventType: "a.b", actor: "x", payload: [:], nowMs: 5_000)
+        let second = try head.append(eventType: "a.b", actor: "x", payload: [:], nowMs: 4_000)
+        #expect(second.timestampMs == first.timestampMs)
+        #expect(second.previousLeafHash == first.leafHash)
+        #expect(head.size == 2)
+    }
+}

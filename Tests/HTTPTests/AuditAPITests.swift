@@ -80,9 +80,15 @@ import TestSupport
                 uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
                 body: ByteBuffer(string: transactionJSON(["counterparty_account": "NOT VALID 4111111111111111"]))
             )
+            _ = try await client.execute(
+                uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
+                body: ByteBuffer(string: transactionJSON(["4111111111111111 jane@example.org": 1]))
+            )
         }
         let entries = try keeper.entries(of: .tenant(Fixtures.tenantA)).map { try AuditLeaf(decoding: $0) }
-        #expect(entries.count == 2)
+        #expect(entries.count == 3)
+        #expect(String(decoding: entries[2].payload, as: UTF8.self).contains(#""unknown_field_count":1"#),
+                "unknown member names are counted, never recorded")
         let payloads = entries.map { String(decoding: $0.payload, as: UTF8.self) }
         #expect(payloads[0].contains(#""reason":"malformed-json""#) && payloads[0].contains(#""outcome":"failure""#))
         #expect(payloads[1].contains(#""field":"counterparty_account""#))

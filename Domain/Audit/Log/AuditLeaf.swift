@@ -25,11 +25,8 @@ public struct AuditLeaf: Hashable, Sendable {
         origin: String, index: UInt64, timestampMs: UInt64, previousLeafHash: [UInt8],
         eventType: String, actor: String, payload: [UInt8]
     ) throws(AuditLeafError) {
-        guard (1...255).contains(origin.utf8.count) else { throw .fieldOutOfBounds("origin") }
         guard previousLeafHash.count == AuditLeaf.hashByteCount else { throw .fieldOutOfBounds("previous_leaf_hash") }
-        guard AuditLeaf.isValidEventType(eventType) else { throw .fieldOutOfBounds("event_type") }
-        guard (1...255).contains(actor.utf8.count) else { throw .fieldOutOfBounds("actor") }
-        guard payload.count <= 65_535 else { throw .fieldOutOfBounds("payload") }
+        try AuditLeaf.checkBounds(origin: origin, eventType: eventType, actor: actor, payload: payload)
         self.origin = origin
         self.index = index
         self.timestampMs = timestampMs
@@ -38,13 +35,23 @@ public struct AuditLeaf: Hashable, Sendable {
         self.actor = actor
         self.payload = payload
         let byteCount = AuditLeaf.encodedByteCount(origin: origin, eventType: eventType, actor: actor, payload: payload)
-        guard byteCount <= AuditLeaf.encodedBytesMax else { throw .tooLarge(bytes: byteCount) }
         let bytes = AuditLeaf.encode(
             origin: origin, index: index, timestampMs: timestampMs, previousLeafHash: previousLeafHash,
             eventType: eventType, actor: actor, payload: payload, byteCount: byteCount
         )
         self.encoded = bytes
         self.leafHash = MerkleTree.leafHash(bytes)
+    }
+
+    /// Whether an entry with these variable-length fields can be encoded (index, time and hash
+    /// are fixed width): lets a writer refuse an event before it joins a batch.
+    public static func checkBounds(origin: String, eventType: String, actor: String, payload: [UInt8]) throws(AuditLeafError) {
+        guard (1...255).contains(origin.utf8.count) else { throw .fieldOutOfBounds("origin") }
+        guard AuditLeaf.isValidEventType(eventType) else { throw .fieldOutOfBounds("event_type") }
+        guard (1...255).contains(actor.utf8.count) else { throw .fieldOutOfBounds("actor") }
+        guard payload.count <= 65_535 else { throw .fieldOutOfBounds("payload") }
+        let byteCount = encodedByteCount(origin: origin, eventType: eventType, actor: actor, payload: payload)
+        guard byteCount <= AuditLeaf.encodedBytesMax else { throw .tooLarge(bytes: byteCount) }
     }
 
     static func encodedByteCount(origin: String, eventType: String, actor: String, payload: [UInt8]) -> Int {

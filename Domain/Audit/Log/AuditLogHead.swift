@@ -12,7 +12,14 @@ public struct AuditLogHead: Hashable, Sendable {
         self.init(origin: origin, size: 0, lastLeafHash: AuditLeaf.zeroHash, lastTimestampMs: 0)
     }
 
-    /// A head restored from storage.
+    /// A head restored from storage, or nil when the stored values cannot be a head (a hash that is
+    /// not 32 bytes, or an empty log that links to something): storage was changed behind Custos.
+    public static func restored(origin: String, size: UInt64, lastLeafHash: [UInt8], lastTimestampMs: UInt64) -> AuditLogHead? {
+        guard lastLeafHash.count == AuditLeaf.hashByteCount, size > 0 || lastLeafHash == AuditLeaf.zeroHash else { return nil }
+        return AuditLogHead(origin: origin, size: size, lastLeafHash: lastLeafHash, lastTimestampMs: lastTimestampMs)
+    }
+
+    /// A head from values known to be consistent (use `restored` for values read from storage).
     public init(origin: String, size: UInt64, lastLeafHash: [UInt8], lastTimestampMs: UInt64) {
         precondition(lastLeafHash.count == AuditLeaf.hashByteCount, "a leaf hash is 32 bytes")
         precondition(size > 0 || lastLeafHash == AuditLeaf.zeroHash, "an empty log links to zeros")

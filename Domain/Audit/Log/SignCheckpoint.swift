@@ -34,11 +34,18 @@ public struct SignCheckpoint: Sendable {
         let previous = try await store.latestCheckpoint(origin: origin).map { try SignedNote(parsing: $0) }
         let previousBody = try previous.map { try Checkpoint(parsing: $0.text) }
         if let previousBody, previousBody.size >= head.size { return nil }
-        let levels = try await storedLevels(origin: origin, size: head.size)
-        let root = try MerkleTree.root(treeSize: head.size, from: levels)
-        if let previous, let previousBody, previousBody.size > 0 {
+        if let previous {
+            // Cheap, and first: a checkpoint this key cannot vouch for stops us before any reading.
             do {
                 try previous.verify(trusting: try signer.verifierKeys(origin: origin), with: verifier)
+            } catch {
+                throw Refusal.inconsistentWithPreviousCheckpoint(origin: origin, detail: "\(error)")
+            }
+        }
+        let levels = try await storedLevels(origin: origin, size: head.size)
+        let root = try MerkleTree.root(treeSize: head.size, from: levels)
+        if let previousBody, previousBody.size > 0 {
+            do {
                 let proof = try MerkleTree.consistencyProof(size1: previousBody.size, size2: head.size, from: levels)
                 try MerkleTree.verifyConsistency(
                     size1: previousBody.size, size2: head.size, root1: previousBody.rootHash, root2: root, proof: proof

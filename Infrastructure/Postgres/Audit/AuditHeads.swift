@@ -18,13 +18,22 @@ enum AuditHeads {
             "SELECT size, last_leaf_hash, last_timestamp_ms FROM audit_logs WHERE origin = \(origin) FOR UPDATE",
             logger: logger
         )
+        guard let head = try await decode(rows, origin: origin) else { throw CorruptRow(table: "audit_logs", key: origin) }
+        return head
+    }
+
+    /// The head in `rows` (size, last_leaf_hash, last_timestamp_ms), nil when there is no row;
+    /// a row that cannot be a head is a `CorruptRow`, never a trap.
+    static func decode(_ rows: PostgresRowSequence, origin: String) async throws -> AuditLogHead? {
         for try await (size, hash, timestamp) in rows.decode((Int64, Data, Int64).self) {
-            guard size >= 0, timestamp >= 0, hash.count == AuditLeaf.hashByteCount else {
-                throw CorruptRow(table: "audit_logs", key: origin)
-            }
-            return AuditLogHead(origin: origin, size: UInt64(size), lastLeafHash: Array(hash), lastTimestampMs: UInt64(timestamp))
+            guard size >= 0, timestamp >= 0,
+                  let head = AuditLogHead.restored(
+                      origin: origin, size: UInt64(size), lastLeafHash: Array(hash), lastTimestampMs: UInt64(timestamp)
+                  )
+            else { throw CorruptRow(table: "audit_logs", key: origin) }
+            return head
         }
-        throw CorruptRow(table: "audit_logs", key: origin)
+        return nil
     }
 
     /// Moves the log's head to `head` (the trigger checks it only moves forward over stored entries).

@@ -22,13 +22,7 @@ public struct PostgresAuditLogStore: AuditLogStore {
             let rows = try await client.query(
                 "SELECT size, last_leaf_hash, last_timestamp_ms FROM audit_logs WHERE origin = \(origin)", logger: logger
             )
-            for try await (size, hash, timestamp) in rows.decode((Int64, Data, Int64).self) {
-                guard size >= 0, timestamp >= 0, hash.count == AuditLeaf.hashByteCount else {
-                    throw CorruptRow(table: "audit_logs", key: origin)
-                }
-                return AuditLogHead(origin: origin, size: UInt64(size), lastLeafHash: Array(hash), lastTimestampMs: UInt64(timestamp))
-            }
-            return nil
+            return try await AuditHeads.decode(rows, origin: origin)
         }
     }
 

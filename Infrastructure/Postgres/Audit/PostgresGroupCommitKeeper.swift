@@ -9,10 +9,14 @@ import Synchronization
 /// one multi-row insert of the business rows, one of the entries, the head updates, one COMMIT
 /// (one fsync) for the whole batch. Each caller returns only after its batch committed.
 ///
-/// A change whose transaction id is taken (in the table or earlier in the same batch) fails on
-/// its own before it gets an entry; the rest of the batch goes on. If the batch's transaction
-/// fails, every change in it fails and nothing of it is stored. Changes with more than one
-/// business write take the one-transaction-per-change path.
+/// One caller's bad change never costs the others theirs:
+/// - an event that cannot be encoded is refused before it joins a batch;
+/// - a taken transaction id (in the table or earlier in the same batch) fails its change alone,
+///   before it gets an entry, and the batch goes on;
+/// - if the batch fails for any other reason before COMMIT, it is rolled back and every change
+///   is retried on its own transaction, so only the culprit fails;
+/// - if COMMIT itself fails, the outcome is unknown and every change in the batch reports it.
+/// Changes with more than one business write take the one-transaction-per-change path.
 public final class PostgresGroupCommitKeeper: RecordKeeper {
     public static let changesPerBatchMax = 256
 
@@ -40,6 +44,12 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
 
     public func commit(_ change: AuditedChange) async throws -> [AuditReceipt] {
         guard change.writes.count <= 1 else { return try await single.commit(change) }
+        for event in change.events {
+            try AuditLeaf.checkBounds(
+                origin: origins.origin(of: event.scope), eventType: event.eventType, actor: event.actor,
+                payload: event.payload.canonicalBytes
+            )
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let startFlusher = queue.withLock { state in
                 state.pending.append(Pending(change: change, continuation: continuation))
@@ -66,19 +76,43 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         }
     }
 
+    /// The batch failed before COMMIT: rolled back, nothing of it stored.
+    private struct BatchNotApplied: Error {
+        let underlying: any Error
+    }
+
     private func flush(_ batch: [Pending]) async {
         do {
             let outcomes = try await usage.track {
                 try await client.withConnection { connection in
-                    try await connection.inTransaction(logger: logger) { connection in
-                        try await apply(batch.map(\.change), on: connection)
+                    try await connection.query("BEGIN", logger: logger)
+                    let outcomes: [Result<[AuditReceipt], any Error>]
+                    do {
+                        outcomes = try await apply(batch.map(\.change), on: connection)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw BatchNotApplied(underlying: error)
                     }
+                    try await connection.query("COMMIT", logger: logger)
+                    return outcomes
                 }
             }
             precondition(outcomes.count == batch.count, "one outcome per change")
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(with: outcome) }
+        } catch let notApplied as BatchNotApplied where batch.count > 1 {
+            logger.warning("group commit: batch rolled back, retrying its changes one by one", metadata: [
+                "changes": .stringConvertible(batch.count), "error": .string(String(describing: notApplied.underlying)),
+            ])
+            for pending in batch {
+                do {
+                    pending.continuation.resume(returning: try await single.commit(pending.change))
+                } catch {
+                    pending.continuation.resume(throwing: error)
+                }
+            }
         } catch {
-            let failure: any Error = (error as? PSQLError).map { DatabaseFailure(operation: "group commit", $0) } ?? error
+            let cause = (error as? BatchNotApplied)?.underlying ?? error
+            let failure: any Error = (cause as? PSQLError).map { DatabaseFailure(operation: "group commit", $0) } ?? cause
             for pending in batch { pending.continuation.resume(throwing: failure) }
         }
     }

@@ -106,16 +106,19 @@ struct StoredLogExport {
     /// `custos audit export` does); without it the latest existing checkpoint is used (`verify`).
     static func make(scope: AuditScope, configuration: Configuration, signFirst: Bool) async throws -> StoredLogExport {
         let origin = configuration.auditOrigins.origin(of: scope)
-        let keyring = try AuditKeys.keyring(for: configuration)
+        // Only an export signs, and only it writes a manifest; verifying needs no key at all.
+        let keyring = signFirst ? try AuditKeys.keyring(for: configuration) : nil
         let url = try DatabaseLocator.url(for: configuration)
         let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: Self.poolLogger)
         return try await withClient(client) {
             let store = PostgresAuditLogStore(client: client, logger: Self.poolLogger)
-            if signFirst {
+            if let keyring {
                 try await SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier())(origin: origin)
             }
             var (size, files) = try await ExportLog(store: store)(origin: origin)
-            files.append(manifest(origin: origin, size: size, key: try keyring.signer(origin: origin).verifierKey, version: keyring.keyVersion))
+            if let keyring {
+                files.append(manifest(origin: origin, size: size, key: try keyring.signer(origin: origin).verifierKey, version: keyring.keyVersion))
+            }
             return StoredLogExport(origin: origin, size: size, files: files)
         }
     }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Domain
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// `POST /v1/transactions` and `GET /v1/transactions/{id}`: a driving adapter over the use cases.
 struct TransactionRoutes {
@@ -23,7 +24,8 @@ struct TransactionRoutes {
             object = try JSONValue.object(from: Data(buffer: body))
         } catch {
             // Refused before it could be read as a transaction: audited as a failure, without content.
-            let reason = (error as? ProblemError)?.type.slug ?? "body-unreadable"
+            let reason = (error as? ProblemError)?.type.slug
+                ?? (error is NIOTooManyBytesError ? ProblemType.bodyTooLarge.slug : "body-unreadable")
             try await record.recordRejection(tenant: tenant, context: context.auditContext, reason: reason)
             throw error
         }
