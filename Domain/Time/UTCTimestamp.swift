@@ -16,6 +16,12 @@ public struct UTCTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
     }
 
+    /// Whole milliseconds since the Unix epoch, 0 for earlier instants: the unit of audit-log
+    /// entry times and of UUIDv7 ids.
+    public var unixMillisecondsClamped: UInt64 {
+        UInt64(Swift.max(0, microsecondsSinceEpoch / 1_000))
+    }
+
     public func adding(microseconds: Int64) -> UTCTimestamp {
         UTCTimestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + microseconds)
     }

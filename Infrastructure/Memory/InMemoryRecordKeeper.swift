@@ -29,7 +29,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
             }
             var staged = logs.withLock { $0 }
             var receipts: [AuditReceipt] = []
-            let nowMs = UInt64(max(0, clock.now().microsecondsSinceEpoch / 1_000))
+            let nowMs = clock.now().unixMillisecondsClamped
             for event in change.events {
                 let origin = origins.origin(of: event.scope)
                 var log = staged[origin] ?? (AuditLogHead(origin: origin), [])

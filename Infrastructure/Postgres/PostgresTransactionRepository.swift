@@ -20,23 +20,46 @@ public struct PostgresTransactionRepository: TransactionRepository {
         self.logger = logger
     }
 
+    /// The columns of an inserted row, in the order `appendValues` binds them.
+    static let insertColumns = """
+        tenant_id, id, account_id, counterparty_account, amount_minor, currency, \
+        direction, kind, occurred_at, reference, recorded_at
+        """
+    static let insertColumnCount = 11
+
+    /// Binds one row's values in `insertColumns` order.
+    static func appendValues(of t: Transaction, to binds: inout PostgresBindings) {
+        binds.append(t.tenantID.rawValue)
+        binds.append(t.id.rawValue)
+        binds.append(t.accountID.value)
+        binds.append(t.counterpartyAccount.value)
+        binds.append(t.money.amountMinor)
+        binds.append(t.money.currency.code)
+        binds.append(t.direction.rawValue)
+        binds.append(t.kind.rawValue)
+        binds.append(t.occurredAt)
+        binds.append(t.reference?.value)
+        binds.append(t.recordedAt)
+    }
+
+    /// `INSERT … VALUES ($1…), ($12…), …` for `rows`, with their values bound.
+    static func insertQuery(_ rows: [Transaction], suffix: String = "") -> PostgresQuery {
+        var binds = PostgresBindings(capacity: rows.count * insertColumnCount)
+        var tuples: [String] = []
+        for (offset, row) in rows.enumerated() {
+            let base = offset * insertColumnCount
+            tuples.append("(" + (1...insertColumnCount).map { "$\(base + $0)" }.joined(separator: ",") + ")")
+            appendValues(of: row, to: &binds)
+        }
+        let sql = "INSERT INTO transactions (\(insertColumns)) VALUES \(tuples.joined(separator: ","))" + suffix
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
     /// Inserts one transaction row on `connection` (inside the caller's transaction, if any).
     /// A taken id becomes `TransactionError.duplicateID`; other failures a `DatabaseFailure`.
     static func insert(_ t: Transaction, on connection: PostgresConnection, logger: Logger) async throws {
         do {
-            try await connection.query(
-                """
-                INSERT INTO transactions (
-                    tenant_id, id, account_id, counterparty_account, amount_minor, currency,
-                    direction, kind, occurred_at, reference, recorded_at
-                ) VALUES (
-                    \(t.tenantID.rawValue), \(t.id.rawValue), \(t.accountID.value), \(t.counterpartyAccount.value),
-                    \(t.money.amountMinor), \(t.money.currency.code), \(t.direction.rawValue), \(t.kind.rawValue),
-                    \(t.occurredAt), \(t.reference?.value), \(t.recordedAt)
-                )
-                """,
-                logger: logger
-            )
+            try await connection.query(insertQuery([t]), logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.uniqueViolation {
             throw TransactionError.duplicateID(t.id)
         } catch let error as PSQLError {

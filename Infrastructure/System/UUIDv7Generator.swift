@@ -15,7 +15,7 @@ public struct UUIDv7Generator: IDGenerator {
     }
 
     func makeUUID() -> UUID {
-        let milliseconds = UInt64(max(0, clock.now().microsecondsSinceEpoch / 1_000))
+        let milliseconds = clock.now().unixMillisecondsClamped
         var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> UInt64(40 - 8 * index)) }

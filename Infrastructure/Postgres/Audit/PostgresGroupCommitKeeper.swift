@@ -143,7 +143,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             outcomes[firstByID[transaction.id]!] = .failure(TransactionError.duplicateID(transaction.id))
         }
         // Entries for every change still standing, in queue order.
-        let nowMs = UInt64(max(0, clock.now().microsecondsSinceEpoch / 1_000))
+        let nowMs = clock.now().unixMillisecondsClamped
         var leaves: [AuditLeaf] = []
         for (offset, change) in changes.enumerated() where outcomes[offset] == nil {
             var receipts: [AuditReceipt] = []
@@ -165,30 +165,8 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
     /// One multi-row insert; returns the ids actually inserted (a taken id is skipped, not an error).
     private func insertTransactions(_ rows: [Transaction], on connection: PostgresConnection) async throws -> Set<TransactionID> {
         guard !rows.isEmpty else { return [] }
-        var binds = PostgresBindings(capacity: rows.count * 11)
-        var tuples: [String] = []
-        for (offset, t) in rows.enumerated() {
-            let base = offset * 11
-            tuples.append("(" + (1...11).map { "$\(base + $0)" }.joined(separator: ",") + ")")
-            binds.append(t.tenantID.rawValue)
-            binds.append(t.id.rawValue)
-            binds.append(t.accountID.value)
-            binds.append(t.counterpartyAccount.value)
-            binds.append(t.money.amountMinor)
-            binds.append(t.money.currency.code)
-            binds.append(t.direction.rawValue)
-            binds.append(t.kind.rawValue)
-            binds.append(t.occurredAt)
-            binds.append(t.reference?.value)
-            binds.append(t.recordedAt)
-        }
-        let sql = """
-            INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency,
-                direction, kind, occurred_at, reference, recorded_at)
-            VALUES \(tuples.joined(separator: ","))
-            ON CONFLICT (id) DO NOTHING RETURNING id
-            """
-        let result = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let query = PostgresTransactionRepository.insertQuery(rows, suffix: " ON CONFLICT (id) DO NOTHING RETURNING id")
+        let result = try await connection.query(query, logger: logger)
         var inserted: Set<TransactionID> = []
         for try await id in result.decode(UUID.self) { inserted.insert(TransactionID(id)) }
         return inserted

@@ -47,7 +47,7 @@ public struct PostgresRecordKeeper: RecordKeeper {
                 try await PostgresTransactionRepository.insert(transaction, on: connection, logger: logger)
             }
         }
-        let nowMs = UInt64(max(0, clock.now().microsecondsSinceEpoch / 1_000))
+        let nowMs = clock.now().unixMillisecondsClamped
         var receipts: [AuditReceipt] = []
         for event in change.events {
             let origin = origins.origin(of: event.scope)
