@@ -19,3 +19,23 @@ public protocol CheckpointSigner: Sendable {
     func sign(checkpointText: String, origin: String) throws -> SignedNote
     func verifierKeys(origin: String) throws -> [NoteVerifierKey]
 }
+
+extension AuditLogStore {
+    /// The largest page `entries(origin:from:count:)` is asked for.
+    public static var entriesPerPageMax: Int { 4_096 }
+
+    /// Reads the entries with indices `0 ..< size` page by page, handing each page to `body` with
+    /// its first index and how many entries it should hold. Missing rows make a page shorter;
+    /// what that means is the caller's to decide.
+    public func forEachPage(
+        origin: String, size: UInt64,
+        _ body: (_ start: UInt64, _ expected: Int, _ entries: [[UInt8]]) throws -> Void
+    ) async throws {
+        var start: UInt64 = 0
+        while start < size {
+            let count = Int(min(UInt64(Self.entriesPerPageMax), size - start))
+            try body(start, count, try await entries(origin: origin, from: start, count: count))
+            start += UInt64(count)
+        }
+    }
+}

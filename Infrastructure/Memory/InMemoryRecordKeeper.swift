@@ -79,7 +79,8 @@ extension InMemoryRecordKeeper: AuditLogStore {
 
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
         let sizes = logs.withLock { $0.mapValues(\.head.size) }
-        let signed = checkpoints.withLock { $0.mapValues { $0.keys.max() ?? 0 } }
-        return sizes.filter { origin, size in size > (signed[origin] ?? 0) }.keys.sorted().prefix(limit).map { $0 }
+        let signed = checkpoints.withLock { $0.compactMapValues { $0.keys.max() } }
+        // As in PostgreSQL: a log awaits a checkpoint when it has none yet, or has grown since.
+        return sizes.filter { origin, size in signed[origin].map { size > $0 } ?? true }.keys.sorted().prefix(limit).map { $0 }
     }
 }

@@ -64,14 +64,6 @@ public final class SodiumNoteSigner: Sendable {
         return signature
     }
 
-    /// `note`'s text signed by this key, added to any signatures it already has.
-    public func sign(_ note: SignedNote) throws(NoteError) -> SignedNote {
-        let signature = SignedNote.Signature(
-            keyName: verifierKey.name, keyID: verifierKey.keyID, signature: sign(Array(note.text.utf8))
-        )
-        return try SignedNote(text: note.text, signatures: note.signatures + [signature])
-    }
-
     /// A new note over `text` carrying only this key's signature.
     public func signedNote(text: String) throws(NoteError) -> SignedNote {
         let signature = SignedNote.Signature(

@@ -13,7 +13,6 @@ public struct ExportLog: Sendable {
         }
     }
 
-    static let entriesPerRead = 4_096
     private let store: any AuditLogStore
 
     public init(store: any AuditLogStore) {
@@ -27,12 +26,7 @@ public struct ExportLog: Sendable {
         // Read by index range: a missing row leaves a gap in what is read, and the export carries
         // exactly what is stored, so that the verifier names the first missing index.
         var entries: [[UInt8]] = []
-        var start: UInt64 = 0
-        while start < size {
-            let count = Int(min(UInt64(Self.entriesPerRead), size - start))
-            entries += try await store.entries(origin: origin, from: start, count: count)
-            start += UInt64(count)
-        }
+        try await store.forEachPage(origin: origin, size: size) { _, _, batch in entries += batch }
         return (size, try TiledLogExport.files(entries: entries, checkpointNote: note, size: size))
     }
 }

@@ -25,7 +25,6 @@ public struct ReadAuditLog: Sendable {
     }
 
     public static let entriesPerPageMax = 1_000
-    static let entriesPerRead = 4_096
 
     private let store: any AuditLogStore
     private let keys: any CheckpointSigner
@@ -51,7 +50,7 @@ public struct ReadAuditLog: Sendable {
             throw Self.outOfRange(field: "limit", reason: "must be from 1 to \(Self.entriesPerPageMax)")
         }
         let size = try await checkpointedSize(origin: origin)
-        guard start < size || (start == 0 && size == 0) else { return [] }
+        guard start < size else { return [] }
         let count = Int(min(UInt64(limit), size - start))
         let leaves = try await store.entries(origin: origin, from: start, count: count)
         guard leaves.count == count else { throw StoredEntriesMissing(origin: origin, from: start + UInt64(leaves.count)) }
@@ -93,10 +92,8 @@ public struct ReadAuditLog: Sendable {
 
     private func leafLevels(origin: String, size: UInt64) async throws -> MerkleLevels {
         var levels = MerkleLevels()
-        while levels.treeSize < size {
-            let count = Int(min(UInt64(Self.entriesPerRead), size - levels.treeSize))
-            let batch = try await store.entries(origin: origin, from: levels.treeSize, count: count)
-            guard batch.count == count else { throw StoredEntriesMissing(origin: origin, from: levels.treeSize + UInt64(batch.count)) }
+        try await store.forEachPage(origin: origin, size: size) { start, expected, batch in
+            guard batch.count == expected else { throw StoredEntriesMissing(origin: origin, from: start + UInt64(batch.count)) }
             for entry in batch { levels.append(leafHash: MerkleTree.leafHash(entry)) }
         }
         return levels

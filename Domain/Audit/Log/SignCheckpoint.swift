@@ -15,8 +15,6 @@ public struct SignCheckpoint: Sendable {
         }
     }
 
-    static let entriesPerRead = 4_096
-
     private let store: any AuditLogStore
     private let signer: any CheckpointSigner
     private let verifier: any SignatureVerifier
@@ -64,11 +62,9 @@ public struct SignCheckpoint: Sendable {
     private func storedLevels(origin: String, size: UInt64) async throws -> MerkleLevels {
         var levels = MerkleLevels()
         var chain = EntryChain(origin: origin)
-        while levels.treeSize < size {
-            let count = Int(min(UInt64(Self.entriesPerRead), size - levels.treeSize))
-            let batch = try await store.entries(origin: origin, from: levels.treeSize, count: count)
-            guard batch.count == count else {
-                throw Refusal.storedEntriesDisagree(origin: origin, detail: "entries missing from index \(levels.treeSize + UInt64(batch.count))")
+        try await store.forEachPage(origin: origin, size: size) { start, expected, batch in
+            guard batch.count == expected else {
+                throw Refusal.storedEntriesDisagree(origin: origin, detail: "entries missing from index \(start + UInt64(batch.count))")
             }
             for entry in batch {
                 do throws(EntryChain.Broken) {

@@ -7,7 +7,7 @@ import PostgresNIO
 /// one write of the checkpointer. Every read is bounded (`entriesPerReadMax` rows at a time),
 /// and database errors come back as `DatabaseFailure`s that quote no stored data.
 public struct PostgresAuditLogStore: AuditLogStore {
-    public static let entriesPerReadMax = 4_096
+    public static var entriesPerReadMax: Int { entriesPerPageMax }
 
     private let client: PostgresClient
     private let logger: Logger
