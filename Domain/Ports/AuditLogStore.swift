@@ -8,8 +8,16 @@ public protocol AuditLogStore: Sendable {
     func entries(origin: String, from start: UInt64, count: Int) async throws -> [[UInt8]]
     /// The signed checkpoint with the largest size, verbatim, or nil.
     func latestCheckpoint(origin: String) async throws -> String?
-    /// Stores a signed checkpoint of `size` entries. Saving the same size twice keeps the first.
-    func saveCheckpoint(origin: String, size: UInt64, note: String) async throws
+    /// Stored Merkle nodes within `ranges` (docs/audit-log.md §10): level 0 holds the entries'
+    /// leaf hashes as stored, levels 8, 16, … the nodes saved with checkpoints. Nodes that are not
+    /// stored are simply absent; the rest come in level, then index order. Callers ask for at most `nodesPerReadMax` nodes at once.
+    func treeNodes(origin: String, in ranges: [MerkleNodeRange]) async throws -> [MerkleNode]
+    /// Stores a signed checkpoint of `size` entries and the tree nodes of levels 8 and up made for
+    /// it, in one transaction, provided that the log's latest checkpoint is still the one of
+    /// `previousSize` entries (0: none). Nodes already stored with the same hash are kept.
+    func saveCheckpoint(
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+    ) async throws -> CheckpointSaveOutcome
     /// Logs whose size exceeds their latest checkpoint's, at most `limit` of them.
     func originsAwaitingCheckpoint(limit: Int) async throws -> [String]
 }
@@ -20,9 +28,46 @@ public protocol CheckpointSigner: Sendable {
     func verifierKeys(origin: String) throws -> [NoteVerifierKey]
 }
 
+/// What became of a checkpoint handed to `AuditLogStore.saveCheckpoint`.
+public enum CheckpointSaveOutcome: Hashable, Sendable {
+    /// Stored, with its nodes.
+    case saved
+    /// Nothing stored: another signer stored a later checkpoint first.
+    case superseded
+    /// Nothing stored: a node was already stored with a different hash (storage was altered).
+    case conflictingNode(level: Int, index: UInt64)
+}
+
 extension AuditLogStore {
+    /// The most nodes `treeNodes(origin:in:)` is asked for at once.
+    public static var nodesPerReadMax: Int { 4_096 }
+
+    /// Fetches the nodes of `ranges` that `nodes` lacks, in reads of at most `nodesPerReadMax`,
+    /// and returns the parts that storage does not hold either.
+    public func fill(_ nodes: inout MerkleNodeSet, origin: String, ranges: [MerkleNodeRange]) async throws -> [MerkleNodeRange] {
+        var pending = nodes.missing(ranges)
+        while !pending.isEmpty {
+            var batch: [MerkleNodeRange] = []
+            var budget = Self.nodesPerReadMax
+            while let range = pending.first, budget > 0 {
+                let take = min(range.count, budget)
+                batch.append(MerkleNodeRange(level: range.level, start: range.start, end: range.start + UInt64(take)))
+                budget -= take
+                if take == range.count {
+                    pending.removeFirst()
+                } else {
+                    pending[0] = MerkleNodeRange(level: range.level, start: range.start + UInt64(take), end: range.end)
+                }
+            }
+            for node in try await treeNodes(origin: origin, in: batch) { nodes.insert(node) }
+        }
+        return nodes.missing(ranges)
+    }
+
     /// The largest page `entries(origin:from:count:)` is asked for.
     public static var entriesPerPageMax: Int { 4_096 }
+    /// `entriesPerPageMax`, for callers holding an existential store.
+    public var entriesPerPage: Int { Self.entriesPerPageMax }
 
     /// Reads the entries with indices `0 ..< size` page by page, handing each page to `body` with
     /// its first index and how many entries it should hold. Missing rows make a page shorter;

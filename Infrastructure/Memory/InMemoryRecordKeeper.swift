@@ -10,7 +10,18 @@ public final class InMemoryRecordKeeper: RecordKeeper {
     private let clock: any Clock
     private let logs = Mutex<[String: (head: AuditLogHead, entries: [[UInt8]])]>([:])
     private let commitLock = Mutex<Void>(())
-    private let checkpoints = Mutex<[String: [UInt64: String]]>([:])
+    /// Per log: checkpoints by size, and the tree nodes of levels 8 and up saved with them.
+    private let signed = Mutex<[String: SignedState]>([:])
+
+    private struct NodeKey: Hashable {
+        let level: Int
+        let index: UInt64
+    }
+
+    private struct SignedState {
+        var checkpoints: [UInt64: String] = [:]
+        var nodes: [NodeKey: [UInt8]] = [:]
+    }
 
     public init(transactions: InMemoryTransactionRepository, origins: AuditOrigins = AuditOrigins(), clock: any Clock) {
         self.transactions = transactions
@@ -67,20 +78,50 @@ extension InMemoryRecordKeeper: AuditLogStore {
         }
     }
 
-    public func latestCheckpoint(origin: String) async throws -> String? {
-        checkpoints.withLock { $0[origin]?.max { $0.key < $1.key }?.value }
+    public func treeNodes(origin: String, in ranges: [MerkleNodeRange]) async throws -> [MerkleNode] {
+        precondition(ranges.reduce(0) { $0 + $1.count } <= Self.nodesPerReadMax, "read at most \(Self.nodesPerReadMax) nodes at once")
+        let entries = logs.withLock { $0[origin]?.entries ?? [] }
+        let stored = signed.withLock { $0[origin]?.nodes ?? [:] }
+        var result: [MerkleNode] = []
+        for range in ranges.sorted(by: { ($0.level, $0.start) < ($1.level, $1.start) }) {
+            for index in range.start..<range.end {
+                if range.level == 0 {
+                    guard index < UInt64(entries.count) else { break }
+                    result.append(MerkleNode(level: 0, index: index, hash: MerkleTree.leafHash(entries[Int(index)])))
+                } else if let hash = stored[NodeKey(level: range.level, index: index)] {
+                    result.append(MerkleNode(level: range.level, index: index, hash: hash))
+                }
+            }
+        }
+        return result
     }
 
-    public func saveCheckpoint(origin: String, size: UInt64, note: String) async throws {
-        checkpoints.withLock { all in
-            if all[origin]?[size] == nil { all[origin, default: [:]][size] = note }
+    public func latestCheckpoint(origin: String) async throws -> String? {
+        signed.withLock { $0[origin]?.checkpoints.max { $0.key < $1.key }?.value }
+    }
+
+    public func saveCheckpoint(
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+    ) async throws -> CheckpointSaveOutcome {
+        signed.withLock { all in
+            var state = all[origin] ?? SignedState()
+            guard (state.checkpoints.keys.max() ?? 0) == previousSize, size > previousSize else { return .superseded }
+            for node in nodes {
+                if let held = state.nodes[NodeKey(level: node.level, index: node.index)], held != node.hash {
+                    return .conflictingNode(level: node.level, index: node.index)
+                }
+            }
+            for node in nodes { state.nodes[NodeKey(level: node.level, index: node.index)] = node.hash }
+            state.checkpoints[size] = note
+            all[origin] = state
+            return .saved
         }
     }
 
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
         let sizes = logs.withLock { $0.mapValues(\.head.size) }
-        let signed = checkpoints.withLock { $0.compactMapValues { $0.keys.max() } }
+        let latest = signed.withLock { $0.compactMapValues { $0.checkpoints.keys.max() } }
         // As in PostgreSQL: a log awaits a checkpoint when it has none yet, or has grown since.
-        return sizes.filter { origin, size in signed[origin].map { size > $0 } ?? true }.keys.sorted().prefix(limit).map { $0 }
+        return sizes.filter { origin, size in latest[origin].map { size > $0 } ?? true }.keys.sorted().prefix(limit).map { $0 }
     }
 }

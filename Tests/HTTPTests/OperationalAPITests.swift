@@ -90,7 +90,10 @@ import TestSupport
             func head(origin: String) async throws -> AuditLogHead? { throw Secret() }
             func entries(origin: String, from start: UInt64, count: Int) async throws -> [[UInt8]] { throw Secret() }
             func latestCheckpoint(origin: String) async throws -> String? { throw Secret() }
-            func saveCheckpoint(origin: String, size: UInt64, note: String) async throws { throw Secret() }
+            func treeNodes(origin: String, in ranges: [MerkleNodeRange]) async throws -> [MerkleNode] { throw Secret() }
+            func saveCheckpoint(
+                origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+            ) async throws -> CheckpointSaveOutcome { throw Secret() }
             func originsAwaitingCheckpoint(limit: Int) async throws -> [String] { throw Secret() }
         }
         try await makeApp(repository: Exploding(), keeper: Exploding()).test(.router) { client in

@@ -1,9 +1,8 @@
 /// What the audit API serves about one log: its latest signed checkpoint, its entries, RFC 9162
 /// proofs, and the verifier keys to check them with (docs/audit-log.md §6).
 ///
-/// Proofs are computed from the stored leaf hashes, read in full for the requested tree size:
-/// correct at any size, linear in it. Serving proofs at millions of entries in milliseconds needs
-/// stored subtree hashes (tiles), which are not kept yet.
+/// Proofs are assembled from stored tree nodes (§10): a few hundred at most, whatever the
+/// log's size. They are served as stored; the caller checks them against a signed checkpoint.
 public struct ReadAuditLog: Sendable {
     public enum Failure: DomainError, Equatable, CustomStringConvertible {
         case noCheckpoint
@@ -18,6 +17,15 @@ public struct ReadAuditLog: Sendable {
         public let origin: String
         public let from: UInt64
         public var description: String { "stored entries of \(origin) are missing from index \(from)" }
+    }
+
+    /// Storage lacks tree nodes that its own checkpoint covers: a fault of the server, as above.
+    public struct StoredNodesMissing: Error, CustomStringConvertible {
+        public let origin: String
+        public let ranges: [MerkleNodeRange]
+        public var description: String {
+            "stored tree nodes of \(origin) are missing: \(ranges.map(\.description).joined(separator: ", "))"
+        }
     }
 
     static func outOfRange(field: String, reason: String) -> ValidationFailed {
@@ -61,8 +69,8 @@ public struct ReadAuditLog: Sendable {
     public func inclusionProof(origin: String, index: UInt64, size: UInt64?) async throws -> (size: UInt64, hashes: [[UInt8]]) {
         let treeSize = try await provableSize(origin: origin, requested: size, field: "size")
         guard index < treeSize else { throw Self.outOfRange(field: "index", reason: "must be below the tree size \(treeSize)") }
-        let levels = try await leafLevels(origin: origin, size: treeSize)
-        return (treeSize, try MerkleTree.inclusionProof(index: index, treeSize: treeSize, from: levels))
+        let plan = try MerkleTree.inclusionPlan(index: index, treeSize: treeSize)
+        return (treeSize, plan.hashes(from: try await storedNodes(origin: origin, treeSize: treeSize, plan: plan)))
     }
 
     /// The consistency proof between trees of `from` and `to` entries (default: the latest checkpoint's).
@@ -71,8 +79,8 @@ public struct ReadAuditLog: Sendable {
         guard from >= 1, from <= treeSize else {
             throw Self.outOfRange(field: "from", reason: "must be from 1 to the tree size \(treeSize)")
         }
-        let levels = try await leafLevels(origin: origin, size: treeSize)
-        return (treeSize, try MerkleTree.consistencyProof(size1: from, size2: treeSize, from: levels))
+        let plan = try MerkleTree.consistencyPlan(size1: from, size2: treeSize)
+        return (treeSize, plan.hashes(from: try await storedNodes(origin: origin, treeSize: treeSize, plan: plan)))
     }
 
     private func checkpointedSize(origin: String) async throws -> UInt64 {
@@ -90,12 +98,10 @@ public struct ReadAuditLog: Sendable {
         return requested
     }
 
-    private func leafLevels(origin: String, size: UInt64) async throws -> MerkleLevels {
-        var levels = MerkleLevels()
-        try await store.forEachPage(origin: origin, size: size) { start, expected, batch in
-            guard batch.count == expected else { throw StoredEntriesMissing(origin: origin, from: start + UInt64(batch.count)) }
-            for entry in batch { levels.append(leafHash: MerkleTree.leafHash(entry)) }
-        }
-        return levels
+    private func storedNodes(origin: String, treeSize: UInt64, plan: MerkleProofPlan) async throws -> MerkleNodeSet {
+        var nodes = MerkleNodeSet(treeSize: treeSize)
+        let missing = try await store.fill(&nodes, origin: origin, ranges: MerkleNodeSet.ranges(covering: plan.subtrees))
+        guard missing.isEmpty else { throw StoredNodesMissing(origin: origin, ranges: missing) }
+        return nodes
     }
 }

@@ -1,18 +1,39 @@
-/// Signs a new checkpoint for a log that has grown (docs/audit-log.md §5.1). Before signing it
-/// recomputes the root from the stored entries, re-checks their chain, and proves that the new
-/// tree is consistent with the last signed checkpoint: the log never signs a fork.
+/// Signs a new checkpoint for a log that has grown (docs/audit-log.md §5.1, §10).
+///
+/// The tree is extended incrementally, never rehashed from the start: the stored nodes on the
+/// right edge of the last signed tree are read and must hash to that checkpoint's root; the last
+/// signed entry is read and must be included under it; then only the new entries are read,
+/// their chain checked and their leaf hashes appended. Before signing, the consistency proof
+/// from the last checkpoint to the new tree is built and verified: the log never signs a fork.
+/// The checkpoint and the nodes it made are stored together.
+///
+/// When stored nodes are missing (a database older than the node table, or nodes never saved),
+/// the tree is rebuilt from every stored entry once, checked against the last checkpoint all
+/// the same, and its nodes stored with the next checkpoint.
 public struct SignCheckpoint: Sendable {
     public enum Refusal: Error, Equatable, CustomStringConvertible {
         case storedEntriesDisagree(origin: String, detail: String)
         case inconsistentWithPreviousCheckpoint(origin: String, detail: String)
+        case storedNodesDisagree(origin: String, detail: String)
 
         public var description: String {
             switch self {
             case .storedEntriesDisagree(let origin, let detail): "refusing to sign \(origin): stored entries disagree: \(detail)"
             case .inconsistentWithPreviousCheckpoint(let origin, let detail):
                 "refusing to sign \(origin): not consistent with its last checkpoint: \(detail)"
+            case .storedNodesDisagree(let origin, let detail): "refusing to sign \(origin): stored tree nodes disagree: \(detail)"
             }
         }
+    }
+
+    /// How the tree was brought to the last signed size before growing it.
+    public enum Start: Equatable, Sendable {
+        /// From the stored right edge: O(log n) reads.
+        case resumed
+        /// From every stored entry, because stored nodes were missing.
+        case rebuilt
+        /// From nothing: the log had no checkpoint.
+        case fresh
     }
 
     private let store: any AuditLogStore
@@ -25,9 +46,15 @@ public struct SignCheckpoint: Sendable {
         self.verifier = verifier
     }
 
-    /// The new signed checkpoint, or nil when the log has not grown since the last one.
+    /// The new signed checkpoint, or nil when the log has not grown since the last one (or
+    /// another signer stored a later one meanwhile).
     @discardableResult
     public func callAsFunction(origin: String) async throws -> SignedNote? {
+        try await sign(origin: origin)?.note
+    }
+
+    /// As `callAsFunction`, also telling how the tree was started.
+    public func sign(origin: String) async throws -> (note: SignedNote, start: Start)? {
         guard let head = try await store.head(origin: origin) else { return nil }
         let previous = try await store.latestCheckpoint(origin: origin).map { try SignedNote(parsing: $0) }
         let previousBody = try previous.map { try Checkpoint(parsing: $0.text) }
@@ -40,13 +67,16 @@ public struct SignCheckpoint: Sendable {
                 throw Refusal.inconsistentWithPreviousCheckpoint(origin: origin, detail: "\(error)")
             }
         }
-        let levels = try await storedLevels(origin: origin, size: head.size)
-        let root = try MerkleTree.root(treeSize: head.size, from: levels)
+        var (tree, chain, start) = try await startingTree(origin: origin, previous: previousBody)
+        try await append(origin: origin, upTo: head.size, tree: &tree, chain: &chain)
+        let root = try MerkleTree.root(treeSize: head.size, from: tree)
         if let previousBody, previousBody.size > 0 {
+            let plan = try MerkleTree.consistencyPlan(size1: previousBody.size, size2: head.size)
+            try await require(&tree, origin: origin, plan: plan)
             do {
-                let proof = try MerkleTree.consistencyProof(size1: previousBody.size, size2: head.size, from: levels)
                 try MerkleTree.verifyConsistency(
-                    size1: previousBody.size, size2: head.size, root1: previousBody.rootHash, root2: root, proof: proof
+                    size1: previousBody.size, size2: head.size, root1: previousBody.rootHash, root2: root,
+                    proof: plan.hashes(from: tree)
                 )
             } catch {
                 throw Refusal.inconsistentWithPreviousCheckpoint(origin: origin, detail: "\(error)")
@@ -54,26 +84,104 @@ public struct SignCheckpoint: Sendable {
         }
         let checkpoint = try Checkpoint(origin: origin, size: head.size, rootHash: root)
         let note = try signer.sign(checkpointText: checkpoint.text, origin: origin)
-        try await store.saveCheckpoint(origin: origin, size: head.size, note: note.encoded)
-        return note
+        switch try await store.saveCheckpoint(
+            origin: origin, size: head.size, note: note.encoded, extending: previousBody?.size ?? 0, nodes: tree.appended
+        ) {
+        case .saved: return (note, start)
+        case .superseded: return nil
+        case .conflictingNode(let level, let index):
+            throw Refusal.storedNodesDisagree(origin: origin, detail: "node \(index) of level \(level) is stored with another hash")
+        }
     }
 
-    /// Leaf hashes of the first `size` entries, re-checking the chain as they are read.
-    private func storedLevels(origin: String, size: UInt64) async throws -> MerkleLevels {
-        var levels = MerkleLevels()
+    // MARK: - Up to the last signed size
+
+    private func startingTree(origin: String, previous: Checkpoint?) async throws -> (MerkleNodeSet, EntryChain, Start) {
+        guard let previous, previous.size > 0 else { return (MerkleNodeSet(treeSize: 0), EntryChain(origin: origin), .fresh) }
+        if let resumed = try await resumed(origin: origin, previous: previous) {
+            return (resumed.0, resumed.1, .resumed)
+        }
+        var tree = MerkleNodeSet(treeSize: 0)
         var chain = EntryChain(origin: origin)
-        try await store.forEachPage(origin: origin, size: size) { start, expected, batch in
-            guard batch.count == expected else {
+        try await append(origin: origin, upTo: previous.size, tree: &tree, chain: &chain)
+        guard try MerkleTree.root(treeSize: previous.size, from: tree) == previous.rootHash else {
+            throw Refusal.inconsistentWithPreviousCheckpoint(
+                origin: origin, detail: "the stored entries 0..<\(previous.size) do not hash to its root"
+            )
+        }
+        return (tree, chain, .rebuilt)
+    }
+
+    /// The tree at the last signed size from its stored right edge, and the chain after its last
+    /// entry; nil when stored nodes are missing. Everything read is checked against the signed root.
+    private func resumed(origin: String, previous: Checkpoint) async throws -> (MerkleNodeSet, EntryChain)? {
+        let size = previous.size
+        var tree = MerkleNodeSet(treeSize: size)
+        let lastPlan = try MerkleTree.inclusionPlan(index: size - 1, treeSize: size)
+        let needed = MerkleNodeSet.rightEdge(treeSize: size) + MerkleNodeSet.ranges(covering: lastPlan.subtrees)
+        guard try await store.fill(&tree, origin: origin, ranges: needed).isEmpty else { return nil }
+        // The right edge is what the tree grows from: it must hash to the signed root.
+        guard try MerkleTree.root(treeSize: size, from: tree) == previous.rootHash else {
+            throw Refusal.storedNodesDisagree(origin: origin, detail: "the right edge of \(size) entries does not hash to the last checkpoint's root")
+        }
+        // The last signed entry is what the next one links to: it must be the one signed.
+        guard let lastBytes = try await store.entries(origin: origin, from: size - 1, count: 1).first else {
+            throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(size - 1) is missing")
+        }
+        let last: AuditLeaf
+        do {
+            try MerkleTree.verifyInclusion(
+                leafHash: MerkleTree.leafHash(lastBytes), index: size - 1, treeSize: size,
+                proof: lastPlan.hashes(from: tree), root: previous.rootHash
+            )
+            last = try AuditLeaf(decoding: lastBytes)
+        } catch {
+            throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(size - 1) is not the entry the last checkpoint signed: \(error)")
+        }
+        return (tree, EntryChain(origin: origin, after: last))
+    }
+
+    // MARK: - Growing
+
+    /// Reads entries `tree.treeSize ..< size`, checks their chain and their stored leaf hashes,
+    /// and appends them. Leaf hashes already behind the right edge are let go page by page.
+    private func append(origin: String, upTo size: UInt64, tree: inout MerkleNodeSet, chain: inout EntryChain) async throws {
+        while tree.treeSize < size {
+            let start = tree.treeSize
+            let count = Int(min(UInt64(store.entriesPerPage), size - start))
+            let batch = try await store.entries(origin: origin, from: start, count: count)
+            guard batch.count == count else {
                 throw Refusal.storedEntriesDisagree(origin: origin, detail: "entries missing from index \(start + UInt64(batch.count))")
             }
-            for entry in batch {
-                do throws(EntryChain.Broken) {
-                    levels.append(leafHash: try chain.accept(entry, at: levels.treeSize))
-                } catch {
-                    throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(error.index ?? levels.treeSize): \(error.reason)")
-                }
+            let storedHashes = try await store.treeNodes(
+                origin: origin, in: [MerkleNodeRange(level: 0, start: start, end: start + UInt64(count))]
+            )
+            guard storedHashes.count == count else {
+                throw Refusal.storedEntriesDisagree(origin: origin, detail: "leaf hashes missing from index \(start)")
             }
+            for (offset, entry) in batch.enumerated() {
+                let index = start + UInt64(offset)
+                let hash: [UInt8]
+                do throws(EntryChain.Broken) {
+                    hash = try chain.accept(entry, at: index)
+                } catch {
+                    throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(error.index ?? index): \(error.reason)")
+                }
+                let stored = storedHashes[offset]
+                guard stored.index == index, stored.hash == hash else {
+                    throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(index): its stored leaf hash does not match its bytes")
+                }
+                tree.append(leafHash: hash)
+            }
+            tree.forgetLeavesBeforeRightEdge()
         }
-        return levels
+    }
+
+    /// Fetches what `plan` needs; stored nodes that are missing now are an inconsistency.
+    private func require(_ tree: inout MerkleNodeSet, origin: String, plan: MerkleProofPlan) async throws {
+        let missing = try await store.fill(&tree, origin: origin, ranges: MerkleNodeSet.ranges(covering: plan.subtrees))
+        guard missing.isEmpty else {
+            throw Refusal.storedNodesDisagree(origin: origin, detail: "nodes missing: \(missing.map(\.description).joined(separator: ", "))")
+        }
     }
 }

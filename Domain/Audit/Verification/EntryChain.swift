@@ -17,6 +17,14 @@ struct EntryChain {
         self.origin = origin
     }
 
+    /// A chain that goes on after `previous`, an entry already checked (the next one read must
+    /// have index `previous.index + 1`).
+    init(origin: String, after previous: AuditLeaf) {
+        self.origin = origin
+        self.previousLeafHash = previous.leafHash
+        self.previousTimestampMs = previous.timestampMs
+    }
+
     mutating func accept(_ bytes: [UInt8], at index: UInt64) throws(Broken) -> [UInt8] {
         let leaf: AuditLeaf
         do {

@@ -60,17 +60,109 @@ public struct PostgresAuditLogStore: AuditLogStore {
         }
     }
 
-    public func saveCheckpoint(origin: String, size: UInt64, note: String) async throws {
-        _ = try await DatabaseFailure.wrapping("save checkpoint") {
-            try await client.query(
+    public func treeNodes(origin: String, in ranges: [MerkleNodeRange]) async throws -> [MerkleNode] {
+        precondition(ranges.reduce(0) { $0 + $1.count } <= Self.nodesPerReadMax, "read at most \(Self.nodesPerReadMax) nodes at once")
+        let leaves = ranges.filter { $0.level == 0 }
+        let interior = ranges.filter { $0.level > 0 }
+        return try await DatabaseFailure.wrapping("read audit tree nodes") {
+            // One round trip: leaf hashes from the entries, higher levels from the node table.
+            let rows = try await client.query(
                 """
-                INSERT INTO audit_checkpoints (origin, size, note) VALUES (\(origin), \(Int64(size)), \(note))
-                ON CONFLICT (origin, size) DO NOTHING
+                SELECT 0::smallint, e.idx, e.leaf_hash
+                FROM unnest(\(leaves.map { Int64($0.start) }), \(leaves.map { Int64($0.end) })) AS r(first, stop)
+                JOIN audit_entries e ON e.origin = \(origin) AND e.idx >= r.first AND e.idx < r.stop
+                UNION ALL
+                SELECT n.level, n.idx, n.hash
+                FROM unnest(\(interior.map { Int16($0.level) }), \(interior.map { Int64($0.start) }), \(interior.map { Int64($0.end) }))
+                    AS r(level, first, stop)
+                JOIN audit_tree_nodes n ON n.origin = \(origin) AND n.level = r.level AND n.idx >= r.first AND n.idx < r.stop
+                ORDER BY 1, 2
                 """,
                 logger: logger
             )
+            var nodes: [MerkleNode] = []
+            for try await (level, index, hash) in rows.decode((Int16, Int64, Data).self) {
+                guard MerkleNodeSet.isStoredLevel(Int(level)), index >= 0, hash.count == MerkleTree.hashByteCount else {
+                    throw CorruptRow(table: level == 0 ? "audit_entries" : "audit_tree_nodes", key: "\(origin) level \(level) index \(index)")
+                }
+                nodes.append(MerkleNode(level: Int(level), index: UInt64(index), hash: Array(hash)))
+            }
+            return nodes
         }
     }
+
+    /// Nothing stored, for the reason given; raised inside the transaction to roll it back.
+    private struct NotSaved: Error {
+        let outcome: CheckpointSaveOutcome
+    }
+
+    public func saveCheckpoint(
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+    ) async throws -> CheckpointSaveOutcome {
+        do {
+            return try await DatabaseFailure.wrapping("save checkpoint") {
+                try await client.withConnection { connection in
+                    try await connection.inTransaction(logger: logger) { connection in
+                        try await saveCheckpoint(
+                            origin: origin, size: size, note: note, extending: previousSize, nodes: nodes, on: connection
+                        )
+                    }
+                }
+            }
+        } catch let notSaved as NotSaved {
+            return notSaved.outcome
+        }
+    }
+
+    private func saveCheckpoint(
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode],
+        on connection: PostgresConnection
+    ) async throws -> CheckpointSaveOutcome {
+        // Signers of one log (in this process or another) take turns; each checks it still
+        // extends the latest checkpoint, so checkpoints and nodes are saved once, in order.
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(\(Self.checkpointLockClass), hashtext(\(origin)))", logger: logger
+        )
+        let latest = try await connection.query(
+            "SELECT COALESCE(max(size), 0) FROM audit_checkpoints WHERE origin = \(origin)", logger: logger
+        )
+        for try await stored in latest.decode(Int64.self) where stored != Int64(previousSize) {
+            throw NotSaved(outcome: .superseded)
+        }
+        if !nodes.isEmpty {
+            let levels = nodes.map { Int16($0.level) }
+            let indices = nodes.map { Int64($0.index) }
+            let hashes = nodes.map { ByteBuffer(bytes: $0.hash) }
+            try await connection.query(
+                """
+                INSERT INTO audit_tree_nodes (origin, level, idx, hash)
+                SELECT \(origin), level, idx, hash FROM unnest(\(levels), \(indices), \(hashes)) AS n(level, idx, hash)
+                ON CONFLICT (origin, level, idx) DO NOTHING
+                """,
+                logger: logger
+            )
+            // A node that was already there must be the same node.
+            let conflicts = try await connection.query(
+                """
+                SELECT n.level, n.idx FROM unnest(\(levels), \(indices), \(hashes)) AS n(level, idx, hash)
+                JOIN audit_tree_nodes t ON t.origin = \(origin) AND t.level = n.level AND t.idx = n.idx
+                WHERE t.hash <> n.hash LIMIT 1
+                """,
+                logger: logger
+            )
+            for try await (level, index) in conflicts.decode((Int16, Int64).self) {
+                throw NotSaved(outcome: .conflictingNode(level: Int(level), index: UInt64(max(0, index))))
+            }
+        }
+        try await connection.query(
+            "INSERT INTO audit_checkpoints (origin, size, note) VALUES (\(origin), \(Int64(size)), \(note))", logger: logger
+        )
+        return .saved
+    }
+
+    /// The first key of the advisory lock that checkpoint signers of one log share (the second
+    /// is `hashtext(origin)`); "CKPT" in ASCII, so it cannot be mistaken for another lock.
+    static let checkpointLockClass: Int32 = 0x434B_5054
 
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
         try await DatabaseFailure.wrapping("list logs awaiting a checkpoint") {

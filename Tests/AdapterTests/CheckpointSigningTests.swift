@@ -1,0 +1,217 @@
+import Domain
+import Foundation
+import Logging
+import MemoryAdapters
+import PostgresAdapters
+import PostgresNIO
+import SodiumAdapters
+import SystemAdapters
+import TestSupport
+import Testing
+
+/// Checkpoints extend the tree from stored nodes (docs/audit-log.md §10), on both audit-log
+/// stores: each signed root equals the root of every stored entry, proofs served from stored
+/// nodes verify, and stored nodes that are missing or altered are rebuilt or refused.
+@Suite struct CheckpointSigningTests {
+    static let origins = AuditOrigins()
+    static let origin = origins.origin(of: .tenant(Fixtures.tenantA))
+
+    enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case inMemory, postgres
+        var testDescription: String { rawValue }
+    }
+
+    struct Harness {
+        let keeper: any RecordKeeper
+        let store: any AuditLogStore
+        /// Runs SQL as a superuser with the audit tables' triggers disabled (PostgreSQL only).
+        let tamper: ((String) async throws -> Void)?
+        let keyring: SodiumAuditKeyring
+        var sign: SignCheckpoint { SignCheckpoint(store: store, signer: keyring, verifier: try! SodiumSignatureVerifier()) }
+
+        /// Appends `count` entries in one change.
+        func grow(by count: Int) async throws {
+            let events = (0..<count).map { n in
+                AuditEvent(
+                    scope: .tenant(Fixtures.tenantA), eventType: "test.appended", context: .unauthenticated,
+                    outcome: .success, resourceType: "test", resourceID: "r-\(n)"
+                )
+            }
+            _ = try await keeper.commit(AuditedChange(events: events))
+        }
+
+        func allEntries() async throws -> [[UInt8]] {
+            var entries: [[UInt8]] = []
+            let size = try await store.head(origin: CheckpointSigningTests.origin)?.size ?? 0
+            try await store.forEachPage(origin: CheckpointSigningTests.origin, size: size) { _, _, page in entries += page }
+            return entries
+        }
+    }
+
+    func with(_ kind: StoreKind, _ body: (Harness) async throws -> Void) async throws {
+        let keyring = try SodiumAuditKeyring(rootKey: [UInt8](repeating: 9, count: 32))
+        switch kind {
+        case .inMemory:
+            let keeper = InMemoryRecordKeeper(transactions: InMemoryTransactionRepository(), origins: Self.origins, clock: SystemClock())
+            try await body(Harness(keeper: keeper, store: keeper, tamper: nil, keyring: keyring))
+        case .postgres:
+            try await TestDatabase.withDatabase { client, _ in
+                let logger = Logger(label: "test")
+                let keeper = PostgresRecordKeeper(
+                    client: client, origins: Self.origins, clock: SystemClock(), usage: PoolUsage(connectionsMax: 4), logger: logger
+                )
+                let tamper: (String) async throws -> Void = { sql in
+                    for table in ["audit_entries", "audit_tree_nodes"] {
+                        try await client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(table) DISABLE TRIGGER USER"), logger: logger)
+                    }
+                    try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                }
+                try await body(Harness(
+                    keeper: keeper, store: PostgresAuditLogStore(client: client, logger: logger), tamper: tamper, keyring: keyring
+                ))
+            }
+        }
+    }
+
+    /// The signed checkpoint's root must be the root of all stored entries, recomputed here.
+    func expectCheckpointCoversEverything(_ harness: Harness, _ note: SignedNote) async throws -> Checkpoint {
+        let checkpoint = try Checkpoint(parsing: note.text)
+        let entries = try await harness.allEntries()
+        #expect(checkpoint.size == UInt64(entries.count))
+        #expect(checkpoint.rootHash == MerkleTree.root(leafHashes: entries.map { MerkleTree.leafHash($0) }))
+        return checkpoint
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func checkpointsExtendTheTreeFromStoredNodes(kind: StoreKind) async throws {
+        try await with(kind) { harness in
+            var previous: Checkpoint?
+            // Steps that cross tile boundaries on level 0 and level 8.
+            for (step, count) in [1, 254, 1, 300, 1_000, 255].enumerated() {
+                try await harness.grow(by: count)
+                let signed = try await harness.sign.sign(origin: Self.origin)
+                let (note, start) = try #require(signed)
+                #expect(start == (step == 0 ? .fresh : .resumed), "step \(step)")
+                let checkpoint = try await expectCheckpointCoversEverything(harness, note)
+
+                let reader = ReadAuditLog(store: harness.store, keys: harness.keyring)
+                for probe in [UInt64(0), 1, 2, 3, 4] {
+                    // Spread over the tree, always including its first and last entries.
+                    let index = probe == 4 ? checkpoint.size - 1 : (checkpoint.size * probe) / 4
+                    let proof = try await reader.inclusionProof(origin: Self.origin, index: index, size: nil)
+                    let leaf = try #require(try await harness.store.entries(origin: Self.origin, from: index, count: 1).first)
+                    try MerkleTree.verifyInclusion(
+                        leafHash: MerkleTree.leafHash(leaf), index: index, treeSize: checkpoint.size, proof: proof.hashes,
+                        root: checkpoint.rootHash
+                    )
+                }
+                if let previous {
+                    let proof = try await reader.consistencyProof(origin: Self.origin, from: previous.size, to: nil)
+                    try MerkleTree.verifyConsistency(
+                        size1: previous.size, size2: checkpoint.size, root1: previous.rootHash, root2: checkpoint.rootHash,
+                        proof: proof.hashes
+                    )
+                }
+                previous = checkpoint
+            }
+            #expect(try await harness.sign.sign(origin: Self.origin) == nil, "nothing new: nothing signed")
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentSignersStoreOneConsistentHistory(kind: StoreKind) async throws {
+        try await with(kind) { harness in
+            try await harness.grow(by: 300)
+            try await harness.sign(origin: Self.origin)
+            try await harness.grow(by: 700)
+            let sign = harness.sign
+            let results = try await withThrowingTaskGroup(of: SignedNote?.self) { group in
+                for _ in 0..<4 { group.addTask { try await sign(origin: Self.origin) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let signed = results.compactMap { $0 }
+            #expect(signed.count == 1, "one signer stores the checkpoint; the others find it superseded")
+            let latest = try #require(try await harness.store.latestCheckpoint(origin: Self.origin))
+            _ = try await expectCheckpointCoversEverything(harness, try SignedNote(parsing: latest))
+            try await harness.grow(by: 10)
+            #expect(try await harness.sign.sign(origin: Self.origin)?.start == .resumed)
+        }
+    }
+
+    @Test func missingStoredNodesAreRebuiltFromTheEntries() async throws {
+        try await with(.postgres) { harness in
+            try await harness.grow(by: 600)
+            try await harness.sign(origin: Self.origin)
+            try await harness.tamper?("DELETE FROM audit_tree_nodes")
+            try await harness.grow(by: 10)
+            let rebuilt = try #require(try await harness.sign.sign(origin: Self.origin))
+            #expect(rebuilt.start == .rebuilt)
+            _ = try await expectCheckpointCoversEverything(harness, rebuilt.note)
+            try await harness.grow(by: 10)
+            #expect(try await harness.sign.sign(origin: Self.origin)?.start == .resumed, "the rebuilt nodes were stored")
+        }
+    }
+
+    @Test func anAlteredRightEdgeNodeIsRefused() async throws {
+        try await with(.postgres) { harness in
+            try await harness.grow(by: 600)
+            try await harness.sign(origin: Self.origin)
+            try await harness.tamper?("UPDATE audit_tree_nodes SET hash = sha256(hash) WHERE level = 8 AND idx = 1")
+            try await harness.grow(by: 1)
+            await #expect(throws: SignCheckpoint.Refusal.self) { try await harness.sign(origin: Self.origin) }
+            #expect(try await harness.store.latestCheckpoint(origin: Self.origin).map { try Checkpoint(parsing: SignedNote(parsing: $0).text).size } == 600)
+        }
+    }
+
+    @Test func aStoredLeafHashThatDoesNotMatchItsEntryIsRefused() async throws {
+        try await with(.postgres) { harness in
+            try await harness.grow(by: 10)
+            try await harness.sign(origin: Self.origin)
+            try await harness.grow(by: 5)
+            try await harness.tamper?("UPDATE audit_entries SET leaf_hash = sha256(leaf_hash) WHERE idx = 12")
+            do {
+                try await harness.sign(origin: Self.origin)
+                Issue.record("signed over a stored leaf hash that does not match its entry")
+            } catch let refusal as SignCheckpoint.Refusal {
+                #expect(refusal.description.contains("entry 12"))
+            }
+        }
+    }
+
+    @Test func anAlteredLastSignedEntryIsRefused() async throws {
+        try await with(.postgres) { harness in
+            try await harness.grow(by: 10)
+            try await harness.sign(origin: Self.origin)
+            try await harness.tamper?("""
+                UPDATE audit_entries SET leaf = set_byte(leaf, length(leaf) - 2, get_byte(leaf, length(leaf) - 2) # 1) WHERE idx = 9
+                """)
+            try await harness.grow(by: 1)
+            do {
+                try await harness.sign(origin: Self.origin)
+                Issue.record("signed after the last signed entry was altered")
+            } catch let refusal as SignCheckpoint.Refusal {
+                #expect(refusal.description.contains("entry 9"))
+            }
+        }
+    }
+
+    @Test(arguments: ["UPDATE audit_tree_nodes SET hash = sha256(hash)", "DELETE FROM audit_tree_nodes", "TRUNCATE audit_tree_nodes"])
+    func theDatabaseRefusesChangesToStoredNodes(statement: String) async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            let logger = Logger(label: "test")
+            let store = PostgresAuditLogStore(client: client, logger: logger)
+            let keeper = PostgresRecordKeeper(
+                client: client, origins: Self.origins, clock: SystemClock(), usage: PoolUsage(connectionsMax: 2), logger: logger
+            )
+            let harness = Harness(keeper: keeper, store: store, tamper: nil, keyring: try SodiumAuditKeyring(rootKey: [UInt8](repeating: 9, count: 32)))
+            try await harness.grow(by: 512)
+            try await harness.sign(origin: Self.origin)
+            #expect(try await TestDatabase.count("audit_tree_nodes", client) == 2)
+            let error = await #expect(throws: PSQLError.self) {
+                try await client.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            #expect(error?.serverInfo?[.sqlState] == "42501")
+            #expect(try await TestDatabase.count("audit_tree_nodes", client) == 2)
+        }
+    }
+}
