@@ -15,17 +15,24 @@ public protocol AuditLogStore: Sendable {
     /// Stores a signed checkpoint of `size` entries and the tree nodes of levels 8 and up made for
     /// it, in one transaction, provided that the log's latest checkpoint is still the one of
     /// `previousSize` entries (0: none). Nodes already stored with the same hash are kept.
+    /// With them go the key rotations that this checkpoint is the first to cover (§5.3).
     func saveCheckpoint(
-        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode],
+        rotations: [LogKeySchedule.Rotation]
     ) async throws -> CheckpointSaveOutcome
+    /// The key rotations of the log that signed checkpoints cover, in version order.
+    func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation]
     /// Logs whose size exceeds their latest checkpoint's, at most `limit` of them.
     func originsAwaitingCheckpoint(limit: Int) async throws -> [String]
 }
 
-/// Signs checkpoint texts with a log's current key (the key name is the log's origin).
+/// Signs checkpoint texts with a log's keys (the key name is the log's origin). Key versions
+/// count from 1; which versions sign what is the log's `LogKeySchedule`.
 public protocol CheckpointSigner: Sendable {
-    func sign(checkpointText: String, origin: String) throws -> SignedNote
-    func verifierKeys(origin: String) throws -> [NoteVerifierKey]
+    /// The note of `checkpointText` with one signature per version of `versions`, in that order.
+    func sign(checkpointText: String, origin: String, versions: [UInt32]) throws -> SignedNote
+    /// The verifier key of `origin`'s key at `version`.
+    func verifierKey(origin: String, version: UInt32) throws -> NoteVerifierKey
 }
 
 /// What became of a checkpoint handed to `AuditLogStore.saveCheckpoint`.

@@ -21,6 +21,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
     private struct SignedState {
         var checkpoints: [UInt64: String] = [:]
         var nodes: [NodeKey: [UInt8]] = [:]
+        var rotations: [LogKeySchedule.Rotation] = []
     }
 
     public init(transactions: InMemoryTransactionRepository, origins: AuditOrigins = AuditOrigins(), clock: any Clock) {
@@ -101,7 +102,8 @@ extension InMemoryRecordKeeper: AuditLogStore {
     }
 
     public func saveCheckpoint(
-        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode],
+        rotations: [LogKeySchedule.Rotation]
     ) async throws -> CheckpointSaveOutcome {
         signed.withLock { all in
             var state = all[origin] ?? SignedState()
@@ -112,10 +114,15 @@ extension InMemoryRecordKeeper: AuditLogStore {
                 }
             }
             for node in nodes { state.nodes[NodeKey(level: node.level, index: node.index)] = node.hash }
+            state.rotations += rotations
             state.checkpoints[size] = note
             all[origin] = state
             return .saved
         }
+    }
+
+    public func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation] {
+        signed.withLock { $0[origin]?.rotations ?? [] }
     }
 
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {

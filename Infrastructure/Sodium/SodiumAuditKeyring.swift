@@ -11,8 +11,6 @@ import Glibc
 /// The root key sits in `sodium_malloc` memory (guarded, locked where allowed, wiped on release).
 public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
     public static let rootKeyByteCount = 32
-    /// The key version in force; a rotation raises it (docs/audit-log.md §5.3).
-    public let keyVersion: UInt32
     private nonisolated(unsafe) let rootKey: UnsafeMutableRawPointer
 
     public enum Failure: Error, CustomStringConvertible {
@@ -30,13 +28,12 @@ public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
         }
     }
 
-    public init(rootKey: [UInt8], keyVersion: UInt32 = 1) throws {
+    public init(rootKey: [UInt8]) throws {
         try Sodium.initialize()
         precondition(rootKey.count == Self.rootKeyByteCount, "the audit root key is 32 bytes")
         guard let memory = sodium_malloc(Self.rootKeyByteCount) else { throw SodiumNoteSigner.Failure.outOfMemory }
         memory.copyMemory(from: rootKey, byteCount: Self.rootKeyByteCount)
         self.rootKey = memory
-        self.keyVersion = keyVersion
     }
 
     deinit {
@@ -78,11 +75,12 @@ public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
         return try SodiumAuditKeyring(rootKey: key)
     }
 
-    /// The signer of `origin`'s checkpoints at `version` (the current one by default).
-    public func signer(origin: String, version: UInt32? = nil) throws -> SodiumNoteSigner {
+    /// The signer of `origin`'s checkpoints at key `version` (docs/audit-log.md §5.2).
+    public func signer(origin: String, version: UInt32) throws -> SodiumNoteSigner {
+        precondition(version >= 1, "key versions count from 1")
         var seed = [UInt8](repeating: 0, count: 32)
         defer { sodium_memzero(&seed, seed.count) }
-        let message = Array("custos audit signing key v1\n\(origin)\n\(version ?? keyVersion)".utf8)
+        let message = Array("custos audit signing key v1\n\(origin)\n\(version)".utf8)
         let status = crypto_generichash(
             &seed, seed.count, message, UInt64(message.count), rootKey.assumingMemoryBound(to: UInt8.self), Self.rootKeyByteCount
         )
@@ -90,11 +88,13 @@ public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
         return try SodiumNoteSigner(name: origin, seed: seed)
     }
 
-    public func sign(checkpointText: String, origin: String) throws -> SignedNote {
-        try signer(origin: origin).signedNote(text: checkpointText)
+    public func sign(checkpointText: String, origin: String, versions: [UInt32]) throws -> SignedNote {
+        precondition(!versions.isEmpty, "a checkpoint is signed by at least one key")
+        let notes = try versions.map { try signer(origin: origin, version: $0).signedNote(text: checkpointText) }
+        return try SignedNote(text: checkpointText, signatures: notes.flatMap(\.signatures))
     }
 
-    public func verifierKeys(origin: String) throws -> [NoteVerifierKey] {
-        [try signer(origin: origin).verifierKey]
+    public func verifierKey(origin: String, version: UInt32) throws -> NoteVerifierKey {
+        try signer(origin: origin, version: version).verifierKey
     }
 }

@@ -30,7 +30,7 @@ import Testing
             }
             let store = PostgresAuditLogStore(client: client, logger: logger)
             let keyring = try SodiumAuditKeyring(rootKey: [UInt8](repeating: 5, count: 32))
-            let sign = SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier())
+            let sign = SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())
             try await sign(origin: Self.originA)
             try await sign(origin: Self.originB)
             try await client.query("ALTER TABLE audit_entries DISABLE TRIGGER USER", logger: logger)
@@ -41,7 +41,7 @@ import Testing
             let exported = try await ExportLog(store: store)(origin: Self.originA)
             let source = ExportFilesSource(exported.files)
             return AuditLogVerifier(
-                trustedKeys: try keyring.verifierKeys(origin: Self.originA), signatureVerifier: try SodiumSignatureVerifier(),
+                trustedKeys: [try keyring.verifierKey(origin: Self.originA, version: 1)], signatureVerifier: try SodiumSignatureVerifier(),
                 expectedOrigin: Self.originA
             ).verify(source)
         }

@@ -27,7 +27,7 @@ import Testing
         /// Runs SQL as a superuser with the audit tables' triggers disabled (PostgreSQL only).
         let tamper: ((String) async throws -> Void)?
         let keyring: SodiumAuditKeyring
-        var sign: SignCheckpoint { SignCheckpoint(store: store, signer: keyring, verifier: try! SodiumSignatureVerifier()) }
+        var sign: SignCheckpoint { SignCheckpoint(store: store, signer: keyring, verifier: try! SodiumSignatureVerifier(), clock: SystemClock()) }
 
         /// Appends `count` entries in one change.
         func grow(by count: Int) async throws {
@@ -212,6 +212,92 @@ import Testing
             }
             #expect(error?.serverInfo?[.sqlState] == "42501")
             #expect(try await TestDatabase.count("audit_tree_nodes", client) == 2)
+        }
+    }
+
+    // MARK: - Key rotation (§5.3)
+
+    /// Rotates tenant A's key at `clock`'s time with `overlapHours`, then signs.
+    func rotate(_ harness: Harness, clock: ManualClock, overlapHours: UInt64) async throws -> RotateLogKey.Announcement {
+        let rotated = try await RotateLogKey(
+            keeper: harness.keeper, store: harness.store, keys: harness.keyring, origins: Self.origins, clock: clock
+        )(scope: .tenant(Fixtures.tenantA), overlapMs: overlapHours * 3_600_000, context: AuditContext(actor: "operator:test"))
+        #expect(Set(rotated.receipts.map(\.origin)) == [Self.origin, Self.origins.origin(of: .system)])
+        return rotated.announcement
+    }
+
+    func signatures(_ note: SignedNote, _ harness: Harness, origin: String = CheckpointSigningTests.origin) throws -> [UInt32] {
+        let verifier = try SodiumSignatureVerifier()
+        return (1...3).filter { version in
+            (try? note.verify(trusting: [try harness.keyring.verifierKey(origin: origin, version: version)], with: verifier)) != nil
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRotationIsCoveredByBothKeysThenTheNewKeySignsAlone(kind: StoreKind) async throws {
+        try await with(kind) { harness in
+            let clock = ManualClock(UTCTimestamp(microsecondsSinceEpoch: 1_795_000_000_000_000))
+            let sign = SignCheckpoint(store: harness.store, signer: harness.keyring, verifier: try SodiumSignatureVerifier(), clock: clock)
+            try await harness.grow(by: 5)
+            #expect(try signatures(try #require(try await sign(origin: Self.origin)), harness) == [1])
+
+            let announcement = try await rotate(harness, clock: clock, overlapHours: 1)
+            #expect(announcement.version == 2)
+            #expect(announcement.verifierKey == (try harness.keyring.verifierKey(origin: Self.origin, version: 2).description))
+            let covering = try #require(try await sign(origin: Self.origin))
+            #expect(try signatures(covering, harness) == [1, 2], "the old key vouches for the announcement")
+            #expect(try await harness.store.keyRotations(origin: Self.origin) == [
+                .init(version: 2, entryIndex: 5, overlapUntilMs: clock.now().unixMillisecondsClamped + 3_600_000),
+            ])
+
+            try await harness.grow(by: 1)
+            #expect(try signatures(try #require(try await sign(origin: Self.origin)), harness) == [1, 2], "within the overlap")
+            clock.set(UTCTimestamp(microsecondsSinceEpoch: clock.now().microsecondsSinceEpoch + 3_600_000_000))
+            try await harness.grow(by: 1)
+            let after = try #require(try await sign(origin: Self.origin))
+            #expect(try signatures(after, harness) == [2], "after the overlap only the new key signs")
+
+            let keys = try await ReadAuditLog(store: harness.store, keys: harness.keyring).verifierKeys(origin: Self.origin)
+            #expect(keys.map(\.version) == [1, 2])
+            #expect(keys[0].signsUntilMs == announcement.overlapUntilMs && keys[1].signsUntilMs == nil)
+            #expect(keys[1].announcedAtIndex == 5)
+
+            // The system log recorded the rotation, and is still signed by its own first key.
+            let system = Self.origins.origin(of: .system)
+            let systemNote = try #require(try await sign(origin: system))
+            #expect(try signatures(systemNote, harness, origin: system) == [1])
+            #expect(try await harness.store.keyRotations(origin: system).isEmpty)
+
+            // A second rotation goes on to version 3.
+            #expect(try await rotate(harness, clock: clock, overlapHours: 0).version == 3)
+            #expect(try signatures(try #require(try await sign(origin: Self.origin)), harness) == [2, 3])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anAnnouncedKeyThatIsNotTheLogsOwnIsRefused(kind: StoreKind) async throws {
+        try await with(kind) { harness in
+            try await harness.grow(by: 3)
+            try await harness.sign(origin: Self.origin)
+            let foreign = try SodiumAuditKeyring(rootKey: [UInt8](repeating: 77, count: 32))
+            let forged = AuditEvent(
+                scope: .tenant(Fixtures.tenantA), eventType: RotateLogKey.eventType, context: AuditContext(actor: "intruder"),
+                outcome: .success, resourceType: "audit_log", resourceID: Self.origin,
+                details: [
+                    "new_key_version": 2, "overlap_until_ms": 0,
+                    "new_verifier_key": .string(try foreign.verifierKey(origin: Self.origin, version: 2).description),
+                ]
+            )
+            _ = try await harness.keeper.commit(AuditedChange(events: [forged]))
+            do {
+                try await harness.sign(origin: Self.origin)
+                Issue.record("signed over a rotation to a key that is not the log's")
+            } catch let refusal as SignCheckpoint.Refusal {
+                #expect(refusal == .keyScheduleInvalid(
+                    origin: Self.origin, detail: "entry 3: announces a key for version 2 that is not this log's"
+                ))
+            }
+            #expect(try await harness.store.keyRotations(origin: Self.origin).isEmpty)
         }
     }
 }

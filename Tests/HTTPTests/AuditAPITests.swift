@@ -27,7 +27,7 @@ import TestSupport
                 uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: transactionJSON())
             )
         }
-        try await SignCheckpoint(store: keeper, signer: testKeyring, verifier: try SodiumSignatureVerifier())(origin: origin)
+        try await SignCheckpoint(store: keeper, signer: testKeyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())(origin: origin)
     }
 
     func base64(_ value: Any?) -> [UInt8]? {

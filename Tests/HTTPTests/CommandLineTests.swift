@@ -162,7 +162,7 @@ final class Gate: Sendable {
         #expect(mode == 0o600)
         let reused = try AuditKeys.keyring(for: try configuration())
         let origin = "custos.localhost/audit/x"
-        #expect(try reused.signer(origin: origin).verifierKey == created.signer(origin: origin).verifierKey)
+        #expect(try reused.verifierKey(origin: origin, version: 1) == created.verifierKey(origin: origin, version: 1))
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         let error = #expect(throws: SodiumAuditKeyring.Failure.self) { try AuditKeys.keyring(for: try configuration()) }
         #expect(error?.description.contains("chmod 600") == true)

@@ -92,8 +92,10 @@ import TestSupport
             func latestCheckpoint(origin: String) async throws -> String? { throw Secret() }
             func treeNodes(origin: String, in ranges: [MerkleNodeRange]) async throws -> [MerkleNode] { throw Secret() }
             func saveCheckpoint(
-                origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+                origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode],
+                rotations: [LogKeySchedule.Rotation]
             ) async throws -> CheckpointSaveOutcome { throw Secret() }
+            func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation] { throw Secret() }
             func originsAwaitingCheckpoint(limit: Int) async throws -> [String] { throw Secret() }
         }
         try await makeApp(repository: Exploding(), keeper: Exploding()).test(.router) { client in

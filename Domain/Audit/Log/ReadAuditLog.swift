@@ -47,8 +47,28 @@ public struct ReadAuditLog: Sendable {
         return note
     }
 
-    public func verifierKeys(origin: String) throws -> [NoteVerifierKey] {
-        try keys.verifierKeys(origin: origin)
+    /// One of a log's keys and when it signs (§5.3).
+    public struct VersionedKey: Hashable, Sendable {
+        public let version: UInt32
+        public let key: NoteVerifierKey
+        /// The index of the `log.key_rotated` entry that announced it; nil for version 1.
+        public let announcedAtIndex: UInt64?
+        /// When it stops signing (Unix ms): the overlap of the rotation that replaced it; nil
+        /// while it is the current key.
+        public let signsUntilMs: UInt64?
+    }
+
+    /// Every key the log's checkpoints were signed with, oldest first; the last is current.
+    public func verifierKeys(origin: String) async throws -> [VersionedKey] {
+        let schedule = try LogKeySchedule(rotations: try await store.keyRotations(origin: origin))
+        return try schedule.versions.map { version in
+            let rotation = schedule.rotations.first { $0.version == version }
+            let next = schedule.rotations.first { $0.version == version + 1 }
+            return VersionedKey(
+                version: version, key: try keys.verifierKey(origin: origin, version: version),
+                announcedAtIndex: rotation?.entryIndex, signsUntilMs: next?.overlapUntilMs
+            )
+        }
     }
 
     /// Entries `start ..< start + limit` that the latest checkpoint covers (only checkpointed

@@ -7,6 +7,11 @@
 /// from the last checkpoint to the new tree is built and verified: the log never signs a fork.
 /// The checkpoint and the nodes it made are stored together.
 ///
+/// Checkpoints are signed by the key versions the log's `LogKeySchedule` names (§5.3). The
+/// schedule grows from the log itself: a `log.key_rotated` entry among the new entries must
+/// announce the next version with the key this signer derives for it; it is stored with the
+/// checkpoint that first covers it, which the old key signs too.
+///
 /// When stored nodes are missing (a database older than the node table, or nodes never saved),
 /// the tree is rebuilt from every stored entry once, checked against the last checkpoint all
 /// the same, and its nodes stored with the next checkpoint.
@@ -15,6 +20,7 @@ public struct SignCheckpoint: Sendable {
         case storedEntriesDisagree(origin: String, detail: String)
         case inconsistentWithPreviousCheckpoint(origin: String, detail: String)
         case storedNodesDisagree(origin: String, detail: String)
+        case keyScheduleInvalid(origin: String, detail: String)
 
         public var description: String {
             switch self {
@@ -22,6 +28,7 @@ public struct SignCheckpoint: Sendable {
             case .inconsistentWithPreviousCheckpoint(let origin, let detail):
                 "refusing to sign \(origin): not consistent with its last checkpoint: \(detail)"
             case .storedNodesDisagree(let origin, let detail): "refusing to sign \(origin): stored tree nodes disagree: \(detail)"
+            case .keyScheduleInvalid(let origin, let detail): "refusing to sign \(origin): its key rotations are invalid: \(detail)"
             }
         }
     }
@@ -39,11 +46,19 @@ public struct SignCheckpoint: Sendable {
     private let store: any AuditLogStore
     private let signer: any CheckpointSigner
     private let verifier: any SignatureVerifier
+    private let clock: any Clock
 
-    public init(store: any AuditLogStore, signer: any CheckpointSigner, verifier: any SignatureVerifier) {
+    public init(store: any AuditLogStore, signer: any CheckpointSigner, verifier: any SignatureVerifier, clock: any Clock) {
         self.store = store
         self.signer = signer
         self.verifier = verifier
+        self.clock = clock
+    }
+
+    /// What growing the tree learned besides hashes: key rotations announced by new entries.
+    private struct Growth {
+        var schedule: LogKeySchedule
+        var learned: [LogKeySchedule.Rotation] = []
     }
 
     /// The new signed checkpoint, or nil when the log has not grown since the last one (or
@@ -59,16 +74,23 @@ public struct SignCheckpoint: Sendable {
         let previous = try await store.latestCheckpoint(origin: origin).map { try SignedNote(parsing: $0) }
         let previousBody = try previous.map { try Checkpoint(parsing: $0.text) }
         if let previousBody, previousBody.size >= head.size { return nil }
+        var growth: Growth
+        do {
+            growth = Growth(schedule: try LogKeySchedule(rotations: try await store.keyRotations(origin: origin)))
+        } catch let invalid as LogKeySchedule.Invalid {
+            throw Refusal.keyScheduleInvalid(origin: origin, detail: invalid.description)
+        }
         if let previous {
-            // Cheap, and first: a checkpoint this key cannot vouch for stops us before any reading.
+            // Cheap, and first: a checkpoint none of this log's keys can vouch for stops us before any reading.
             do {
-                try previous.verify(trusting: try signer.verifierKeys(origin: origin), with: verifier)
+                let keys = try growth.schedule.versions.map { try signer.verifierKey(origin: origin, version: $0) }
+                _ = try previous.verify(trusting: keys, with: verifier)
             } catch {
                 throw Refusal.inconsistentWithPreviousCheckpoint(origin: origin, detail: "\(error)")
             }
         }
-        var (tree, chain, start) = try await startingTree(origin: origin, previous: previousBody)
-        try await append(origin: origin, upTo: head.size, tree: &tree, chain: &chain)
+        var (tree, chain, start) = try await startingTree(origin: origin, previous: previousBody, growth: &growth)
+        try await append(origin: origin, upTo: head.size, tree: &tree, chain: &chain, growth: &growth)
         let root = try MerkleTree.root(treeSize: head.size, from: tree)
         if let previousBody, previousBody.size > 0 {
             let plan = try MerkleTree.consistencyPlan(size1: previousBody.size, size2: head.size)
@@ -83,9 +105,13 @@ public struct SignCheckpoint: Sendable {
             }
         }
         let checkpoint = try Checkpoint(origin: origin, size: head.size, rootHash: root)
-        let note = try signer.sign(checkpointText: checkpoint.text, origin: origin)
+        let versions = growth.schedule.signingVersions(
+            size: head.size, previousSize: previousBody?.size ?? 0, nowMs: clock.now().unixMillisecondsClamped
+        )
+        let note = try signer.sign(checkpointText: checkpoint.text, origin: origin, versions: versions)
         switch try await store.saveCheckpoint(
-            origin: origin, size: head.size, note: note.encoded, extending: previousBody?.size ?? 0, nodes: tree.appended
+            origin: origin, size: head.size, note: note.encoded, extending: previousBody?.size ?? 0, nodes: tree.appended,
+            rotations: growth.learned
         ) {
         case .saved: return (note, start)
         case .superseded: return nil
@@ -96,14 +122,16 @@ public struct SignCheckpoint: Sendable {
 
     // MARK: - Up to the last signed size
 
-    private func startingTree(origin: String, previous: Checkpoint?) async throws -> (MerkleNodeSet, EntryChain, Start) {
+    private func startingTree(
+        origin: String, previous: Checkpoint?, growth: inout Growth
+    ) async throws -> (MerkleNodeSet, EntryChain, Start) {
         guard let previous, previous.size > 0 else { return (MerkleNodeSet(treeSize: 0), EntryChain(origin: origin), .fresh) }
         if let resumed = try await resumed(origin: origin, previous: previous) {
             return (resumed.0, resumed.1, .resumed)
         }
         var tree = MerkleNodeSet(treeSize: 0)
         var chain = EntryChain(origin: origin)
-        try await append(origin: origin, upTo: previous.size, tree: &tree, chain: &chain)
+        try await append(origin: origin, upTo: previous.size, tree: &tree, chain: &chain, growth: &growth)
         guard try MerkleTree.root(treeSize: previous.size, from: tree) == previous.rootHash else {
             throw Refusal.inconsistentWithPreviousCheckpoint(
                 origin: origin, detail: "the stored entries 0..<\(previous.size) do not hash to its root"
@@ -145,7 +173,9 @@ public struct SignCheckpoint: Sendable {
 
     /// Reads entries `tree.treeSize ..< size`, checks their chain and their stored leaf hashes,
     /// and appends them. Leaf hashes already behind the right edge are let go page by page.
-    private func append(origin: String, upTo size: UInt64, tree: inout MerkleNodeSet, chain: inout EntryChain) async throws {
+    private func append(
+        origin: String, upTo size: UInt64, tree: inout MerkleNodeSet, chain: inout EntryChain, growth: inout Growth
+    ) async throws {
         while tree.treeSize < size {
             let start = tree.treeSize
             let count = Int(min(UInt64(store.entriesPerPage), size - start))
@@ -171,10 +201,35 @@ public struct SignCheckpoint: Sendable {
                 guard stored.index == index, stored.hash == hash else {
                     throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(index): its stored leaf hash does not match its bytes")
                 }
+                try learnRotation(from: entry, at: index, origin: origin, growth: &growth)
                 tree.append(leafHash: hash)
             }
             tree.forgetLeavesBeforeRightEdge()
         }
+    }
+
+    /// A `log.key_rotated` entry must announce the next key version with the key this signer
+    /// derives for it; an announcement repeated for a version already known is let be.
+    private func learnRotation(from entry: [UInt8], at index: UInt64, origin: String, growth: inout Growth) throws {
+        guard let leaf = try? AuditLeaf(decoding: entry), leaf.eventType == RotateLogKey.eventType else { return }
+        let refuse = { (reason: String) in Refusal.keyScheduleInvalid(origin: origin, detail: "entry \(index): \(reason)") }
+        guard let announcement = RotateLogKey.Announcement(payload: leaf.payload) else {
+            throw refuse("a key rotation without a valid resource id, new_key_version, new_verifier_key and overlap_until_ms")
+        }
+        guard announcement.origin == origin else { return }  // another log's rotation, recorded in the system log
+        guard try signer.verifierKey(origin: origin, version: announcement.version).description == announcement.verifierKey else {
+            throw refuse("announces a key for version \(announcement.version) that is not this log's")
+        }
+        if announcement.version <= growth.schedule.currentVersion { return }
+        let rotation = LogKeySchedule.Rotation(
+            version: announcement.version, entryIndex: index, overlapUntilMs: announcement.overlapUntilMs
+        )
+        do {
+            try growth.schedule.add(rotation)
+        } catch {
+            throw refuse(error.description)
+        }
+        growth.learned.append(rotation)
     }
 
     /// Fetches what `plan` needs; stored nodes that are missing now are an inconsistency.

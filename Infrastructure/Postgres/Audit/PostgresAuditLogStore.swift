@@ -97,14 +97,16 @@ public struct PostgresAuditLogStore: AuditLogStore {
     }
 
     public func saveCheckpoint(
-        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode]
+        origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode],
+        rotations: [LogKeySchedule.Rotation]
     ) async throws -> CheckpointSaveOutcome {
         do {
             return try await DatabaseFailure.wrapping("save checkpoint") {
                 try await client.withConnection { connection in
                     try await connection.inTransaction(logger: logger) { connection in
                         try await saveCheckpoint(
-                            origin: origin, size: size, note: note, extending: previousSize, nodes: nodes, on: connection
+                            origin: origin, size: size, note: note, extending: previousSize, nodes: nodes, rotations: rotations,
+                            on: connection
                         )
                     }
                 }
@@ -116,7 +118,7 @@ public struct PostgresAuditLogStore: AuditLogStore {
 
     private func saveCheckpoint(
         origin: String, size: UInt64, note: String, extending previousSize: UInt64, nodes: [MerkleNode],
-        on connection: PostgresConnection
+        rotations: [LogKeySchedule.Rotation], on connection: PostgresConnection
     ) async throws -> CheckpointSaveOutcome {
         // Signers of one log (in this process or another) take turns; each checks it still
         // extends the latest checkpoint, so checkpoints and nodes are saved once, in order.
@@ -154,10 +156,36 @@ public struct PostgresAuditLogStore: AuditLogStore {
                 throw NotSaved(outcome: .conflictingNode(level: Int(level), index: UInt64(max(0, index))))
             }
         }
+        for rotation in rotations {
+            try await connection.query(
+                """
+                INSERT INTO audit_key_rotations (origin, version, entry_idx, overlap_until_ms)
+                VALUES (\(origin), \(Int32(rotation.version)), \(Int64(rotation.entryIndex)), \(Int64(clamping: rotation.overlapUntilMs)))
+                """,
+                logger: logger
+            )
+        }
         try await connection.query(
             "INSERT INTO audit_checkpoints (origin, size, note) VALUES (\(origin), \(Int64(size)), \(note))", logger: logger
         )
         return .saved
+    }
+
+    public func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation] {
+        try await DatabaseFailure.wrapping("read key rotations") {
+            let rows = try await client.query(
+                "SELECT version, entry_idx, overlap_until_ms FROM audit_key_rotations WHERE origin = \(origin) ORDER BY version",
+                logger: logger
+            )
+            var rotations: [LogKeySchedule.Rotation] = []
+            for try await (version, index, overlapUntil) in rows.decode((Int32, Int64, Int64).self) {
+                guard version >= 2, index >= 0, overlapUntil >= 0 else {
+                    throw CorruptRow(table: "audit_key_rotations", key: "\(origin) version \(version)")
+                }
+                rotations.append(.init(version: UInt32(version), entryIndex: UInt64(index), overlapUntilMs: UInt64(overlapUntil)))
+            }
+            return rotations
+        }
     }
 
     /// The first key of the advisory lock that checkpoint signers of one log share (the second

@@ -9,7 +9,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export audit logs, print their verifier keys, and verify logs and proofs.",
-        subcommands: [Key.self, Export.self, Verify.self, Proof.self, VerifyProof.self]
+        subcommands: [Key.self, RotateKey.self, Export.self, Verify.self, Proof.self, VerifyProof.self]
     )
 
     struct Verify: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import Foundation
 import PostgresAdapters
 import PostgresNIO
 import SodiumAdapters
+import SystemAdapters
 
 /// Which log a command is about: a tenant's (`--tenant ID`) or the system log (`--system`).
 struct LogSelection: ParsableArguments {
@@ -26,15 +27,79 @@ struct LogSelection: ParsableArguments {
 }
 
 extension AuditCommand {
-    struct Key: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a log's verifier key, for auditors to pin.")
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a log's current verifier key (or every key it has had), for auditors to pin."
+        )
         @OptionGroup var log: LogSelection
         @OptionGroup var options: DatabaseOptions
+        @Flag(name: .long, help: "Print every key version, oldest first: version, key, and when it stopped signing.")
+        var all = false
+        @Option(name: .long, help: "Print the key of this version, without reading the database.")
+        var version: UInt32?
 
-        func run() throws {
+        func run() async throws {
             let configuration = try options.configuration()
             let origin = configuration.auditOrigins.origin(of: try log.scope())
-            print(try AuditKeys.keyring(for: configuration).signer(origin: origin).verifierKey.description)
+            let keyring = try AuditKeys.keyring(for: configuration)
+            if let version {
+                guard version >= 1 else { throw ValidationError("--version counts from 1") }
+                print(try keyring.verifierKey(origin: origin, version: version).description)
+                return
+            }
+            let client = PostgresClient(
+                configuration: try DatabaseLocator.url(for: configuration).clientConfiguration(connectionsMax: 1),
+                backgroundLogger: Self.poolLogger
+            )
+            let keys = try await withClient(client) {
+                try await ReadAuditLog(store: PostgresAuditLogStore(client: client, logger: Self.poolLogger), keys: keyring)
+                    .verifierKeys(origin: origin)
+            }
+            guard all else { return print(keys[keys.count - 1].key.description) }
+            for key in keys {
+                let until = key.signsUntilMs.map { " signs-until-ms=\($0)" } ?? " current"
+                print("\(key.version) \(key.key.description)\(until)")
+            }
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Rotate a log's signing key: announce the next key in the log (and the system log) and sign a checkpoint with both keys."
+        )
+        @OptionGroup var log: LogSelection
+        @OptionGroup var options: DatabaseOptions
+        @Option(name: .long, help: "Hours during which the old key keeps signing beside the new one (0 to 2160).")
+        var overlapHours: UInt64 = 24
+
+        func run() async throws {
+            guard overlapHours <= RotateLogKey.overlapMsMax / 3_600_000 else {
+                throw ValidationError("--overlap-hours must be 0 to \(RotateLogKey.overlapMsMax / 3_600_000)")
+            }
+            let configuration = try options.configuration()
+            let scope = try log.scope()
+            let origins = configuration.auditOrigins
+            let keyring = try AuditKeys.keyring(for: configuration)
+            let client = PostgresClient(
+                configuration: try DatabaseLocator.url(for: configuration).clientConfiguration(connectionsMax: 2),
+                backgroundLogger: Self.poolLogger
+            )
+            let announcement = try await withClient(client) {
+                let store = PostgresAuditLogStore(client: client, logger: Self.poolLogger)
+                let clock = SystemClock()
+                let keeper = PostgresRecordKeeper(
+                    client: client, origins: origins, clock: clock, usage: PoolUsage(connectionsMax: 2), logger: Self.poolLogger
+                )
+                let rotated = try await RotateLogKey(keeper: keeper, store: store, keys: keyring, origins: origins, clock: clock)(
+                    scope: scope, overlapMs: overlapHours * 3_600_000, context: AuditContext(actor: "operator:cli")
+                )
+                // Sign now, so that the announcement is covered by a checkpoint the old key signs.
+                let sign = SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: clock)
+                for origin in Set(rotated.receipts.map(\.origin)).sorted() { try await sign(origin: origin) }
+                return rotated.announcement
+            }
+            print("\(announcement.origin): key version \(announcement.version): \(announcement.verifierKey)")
         }
     }
 
@@ -113,24 +178,34 @@ struct StoredLogExport {
         return try await withClient(client) {
             let store = PostgresAuditLogStore(client: client, logger: Self.poolLogger)
             if let keyring {
-                try await SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier())(origin: origin)
+                try await SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())(
+                    origin: origin
+                )
             }
             var (size, files) = try await ExportLog(store: store)(origin: origin)
             if let keyring {
-                files.append(manifest(origin: origin, size: size, key: try keyring.signer(origin: origin).verifierKey, version: keyring.keyVersion))
+                let keys = try await ReadAuditLog(store: store, keys: keyring).verifierKeys(origin: origin)
+                files.append(manifest(origin: origin, size: size, keys: keys))
             }
             return StoredLogExport(origin: origin, size: size, files: files)
         }
     }
 
-    static func manifest(origin: String, size: UInt64, key: NoteVerifierKey, version: UInt32) -> TiledLogExport.File {
+    /// Every key version with its validity: from the entry that announced it (version 1: from the
+    /// start) until the overlap of the rotation that replaced it ended (null: still current).
+    static func manifest(origin: String, size: UInt64, keys: [ReadAuditLog.VersionedKey]) -> TiledLogExport.File {
+        func time(_ ms: UInt64?) -> CanonicalJSON {
+            ms.map { .string(UTCTimestamp(microsecondsSinceEpoch: Int64(clamping: $0) * 1_000).rfc3339) } ?? .null
+        }
         let manifest: CanonicalJSON = .object(.init([
             "format": "custos-audit-export/1",
             "origin": .string(origin),
             "size": CanonicalJSON(exactly: size) ?? .null,
-            "verifier_keys": .array([.object(.init([
-                "key": .string(key.description), "version": CanonicalJSON(exactly: version) ?? .null, "valid_until": .null,
-            ]))]),
+            "verifier_keys": .array(keys.map { key in .object(.init([
+                "key": .string(key.key.description), "version": CanonicalJSON(exactly: key.version) ?? .null,
+                "valid_from_index": CanonicalJSON(exactly: key.announcedAtIndex ?? 0) ?? .null,
+                "valid_until": time(key.signsUntilMs),
+            ])) }),
             "exported_at": .string(UTCTimestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000)).rfc3339),
             "tool_version": .string(CustosCommand.version),
         ]))

@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure audit-log append and verification throughput (use a release build).",
-        subcommands: [Append.self, Verify.self]
+        subcommands: [Append.self, Verify.self, Proofs.self]
     )
 
     struct Append: AsyncParsableCommand {
@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
             let configuration = try options.configuration()
             let server = try DatabaseLocator.url(for: configuration)
             let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
-            try await admin(server, "CREATE DATABASE \(scratch)")
+            try await Self.admin(server, "CREATE DATABASE \(scratch)")
             let connections = min(writers, 64)
             let client = PostgresClient(
                 configuration: server.with(database: scratch).clientConfiguration(connectionsMax: connections),
@@ -45,7 +45,7 @@ struct BenchCommand: ParsableCommand {
             } catch {
                 outcome = .failure(error)
             }
-            try? await admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
+            try? await Self.admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
             let count = try outcome.get()
             print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
                          writers, noGroupCommit ? "one transaction per change" : "group commit", count, seconds,
@@ -93,7 +93,7 @@ struct BenchCommand: ParsableCommand {
             }
         }
 
-        private func admin(_ server: PostgresURL, _ sql: String) async throws {
+        static func admin(_ server: PostgresURL, _ sql: String) async throws {
             let client = PostgresClient(configuration: server.clientConfiguration(connectionsMax: 1), backgroundLogger: Self.poolLogger)
             try await withClient(client) { _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: Self.poolLogger) }
         }

@@ -34,7 +34,7 @@ struct ServerAssembly {
         let keyring = try AuditKeys.keyring(for: configuration, create: true)
         let checkpoints = CheckpointService(
             store: auditStore,
-            sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier()),
+            sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: clock),
             logger: logger
         )
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))

@@ -75,12 +75,24 @@ struct AuditRoutes {
     }
 
     @Sendable func keys(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        struct Version: Encodable {
+            let version: UInt32
+            let key: String
+            let announced_at_index: UInt64?
+            let signs_until_ms: UInt64?
+        }
         struct Body: Encodable {
             let origin: String
+            /// Every verifier key, oldest first; the last is the current one.
             let keys: [String]
+            let versions: [Version]
         }
         let origin = try origin(context)
-        return JSONBody.response(Body(origin: origin, keys: try read.verifierKeys(origin: origin).map(\.description)), status: .ok)
+        let keys = try await read.verifierKeys(origin: origin)
+        return JSONBody.response(Body(
+            origin: origin, keys: keys.map(\.key.description),
+            versions: keys.map { Version(version: $0.version, key: $0.key.description, announced_at_index: $0.announcedAtIndex, signs_until_ms: $0.signsUntilMs) }
+        ), status: .ok)
     }
 }
 
