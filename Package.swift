@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Already resolved through postgres-nio; jwt-kit 5.8 needs 4.x (docs: build notes).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
     ],
     targets: [
         // MARK: Domain: the pure core (Foundation value types only).
@@ -49,6 +51,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FileAdapters", dependencies: ["Domain"], path: "Infrastructure/Files", swiftSettings: strict),
+        .target(
+            name: "CryptoAdapters", dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Infrastructure/Crypto", swiftSettings: strict
+        ),
         .systemLibrary(
             name: "CSodium",
             path: "Infrastructure/CSodium",
@@ -74,7 +80,7 @@ let package = Package(
         .target(
             name: "CustosCLI",
             dependencies: [
-                "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters", "FileAdapters",
+                "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters", "FileAdapters", "CryptoAdapters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,8 +113,8 @@ let package = Package(
         .testTarget(
             name: "AdapterTests",
             dependencies: [
-                "Domain", "MemoryAdapters", "PostgresAdapters", "SodiumAdapters", "SystemAdapters", "FileAdapters", "TestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Domain", "MemoryAdapters", "PostgresAdapters", "SodiumAdapters", "SystemAdapters", "FileAdapters", "CryptoAdapters",
+                "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/AdapterTests",
             swiftSettings: strict

@@ -31,13 +31,34 @@ public struct DirectoryAuditLogSource: AuditLogSource {
     }
 
     /// The signed checkpoint and manifest, for callers that want them.
+    ///
+    /// One open, one fstat and reads straight into the returned array: no attribute dictionary,
+    /// no intermediate `Data`. A file larger than `bytesMax` (or not a regular file) is refused
+    /// before it is read; one that grows while being read is refused too.
     public func read(_ relativePath: String, bytesMax: Int) throws -> [UInt8] {
-        let url = directory.appendingPathComponent(relativePath)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        guard let size = attributes?[.size] as? Int, size <= bytesMax, let data = FileManager.default.contents(atPath: url.path) else {
+        let path = directory.appendingPathComponent(relativePath).path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Missing(path: relativePath) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size <= bytesMax else {
             throw Missing(path: relativePath)
         }
-        return Array(data)
+        let size = Int(status.st_size)
+        var complete = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            while initialized < size {
+                let count = Foundation.read(descriptor, buffer.baseAddress! + initialized, size - initialized)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                initialized += count
+            }
+            complete = initialized == size
+        }
+        // Shrunk while being read, or still growing: not the file that was measured.
+        var probe: UInt8 = 0
+        guard complete, Foundation.read(descriptor, &probe, 1) == 0 else { throw Missing(path: relativePath) }
+        return bytes
     }
 }
 

@@ -172,3 +172,96 @@ private struct ByteReader {
         return text
     }
 }
+
+// MARK: - Reading without copying
+
+extension AuditLeaf {
+    /// An entry's fields as positions in its encoded bytes, read without copying anything: what
+    /// the verifier uses for each of a log's entries. It accepts exactly the bytes that
+    /// `init(decoding:)` accepts (same framing, bounds, event-type and UTF-8 rules); when it
+    /// refuses, `init(decoding:)` names the reason.
+    struct View {
+        let bytes: UnsafeRawBufferPointer
+        let origin: Range<Int>
+        let index: UInt64
+        let timestampMs: UInt64
+        /// Where the 32 bytes of `previous_leaf_hash` start.
+        let previousLeafHashOffset: Int
+        let eventType: Range<Int>
+        let actor: Range<Int>
+        let payload: Range<Int>
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count <= AuditLeaf.encodedBytesMax, bytes.count > 0, bytes[0] == AuditLeaf.version else { return nil }
+            var cursor = 1
+            guard let origin = View.field(bytes, &cursor, lengthBytes: 1), !origin.isEmpty,
+                  bytes.count - cursor >= 8 + 8 + AuditLeaf.hashByteCount
+            else { return nil }
+            let index = View.uint64(bytes, at: cursor)
+            let timestampMs = View.uint64(bytes, at: cursor + 8)
+            let previousLeafHashOffset = cursor + 16
+            cursor += 16 + AuditLeaf.hashByteCount
+            guard let eventType = View.field(bytes, &cursor, lengthBytes: 1),
+                  let actor = View.field(bytes, &cursor, lengthBytes: 1), !actor.isEmpty,
+                  let payload = View.field(bytes, &cursor, lengthBytes: 2), cursor == bytes.count,
+                  AuditLeaf.isValidEventType(UnsafeRawBufferPointer(rebasing: bytes[eventType])),
+                  UTF8Validation.isWellFormed(UnsafeRawBufferPointer(rebasing: bytes[origin])),
+                  UTF8Validation.isWellFormed(UnsafeRawBufferPointer(rebasing: bytes[actor]))
+            else { return nil }
+            self.bytes = bytes
+            self.origin = origin
+            self.index = index
+            self.timestampMs = timestampMs
+            self.previousLeafHashOffset = previousLeafHashOffset
+            self.eventType = eventType
+            self.actor = actor
+            self.payload = payload
+        }
+
+        var previousLeafHash: SHA256Digest {
+            SHA256Digest(loadingFrom: bytes.baseAddress! + previousLeafHashOffset)
+        }
+
+        subscript(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[range])
+        }
+
+        /// A length prefix of `lengthBytes` bytes and the field it announces, within `bytes`.
+        private static func field(_ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, lengthBytes: Int) -> Range<Int>? {
+            guard bytes.count - cursor >= lengthBytes else { return nil }
+            var length = 0
+            for offset in 0..<lengthBytes { length = length << 8 | Int(bytes[cursor + offset]) }
+            let start = cursor + lengthBytes
+            guard bytes.count - start >= length else { return nil }
+            cursor = start + length
+            return start..<cursor
+        }
+
+        private static func uint64(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+            UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+    }
+
+    /// `isValidEventType(_:)` over raw bytes.
+    static func isValidEventType(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard (1...255).contains(bytes.count) else { return false }
+        var segmentCount = 1
+        var atSegmentStart = true
+        for byte in bytes {
+            let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+            if byte == UInt8(ascii: ".") {
+                guard !atSegmentStart else { return false }
+                segmentCount += 1
+                atSegmentStart = true
+            } else if atSegmentStart {
+                guard isLower else { return false }
+                atSegmentStart = false
+            } else {
+                guard isLower || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") else {
+                    return false
+                }
+            }
+        }
+        return !atSegmentStart && segmentCount >= 2
+    }
+}

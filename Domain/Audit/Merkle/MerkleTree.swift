@@ -22,10 +22,8 @@ public enum MerkleTree {
 
     /// The hash of one leaf: SHA-256(0x00 ‖ leaf).
     public static func leafHash<Bytes: Sequence<UInt8>>(_ leaf: Bytes) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(CollectionOfOne(UInt8(0x00)))
-        hasher.update(leaf)
-        return hasher.finalize()
+        let hashed: [UInt8]? = leaf.withContiguousStorageIfAvailable { PortableSHA256().leafHash(UnsafeRawBufferPointer($0)).bytes }
+        return hashed ?? Array(leaf).withUnsafeBytes { PortableSHA256().leafHash($0).bytes }
     }
 
     /// The hash of an interior node: SHA-256(0x01 ‖ left ‖ right).
@@ -33,6 +31,9 @@ public enum MerkleTree {
     /// Defined for children of any length (the RFC 6962 known answers hash short strings); inside
     /// a tree both children are always `hashByteCount` bytes long.
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+        if let left = SHA256Digest(left), let right = SHA256Digest(right) {
+            return PortableSHA256().nodeHash(left, right).bytes
+        }
         var hasher = SHA256()
         hasher.update(CollectionOfOne(UInt8(0x01)))
         hasher.update(left)
@@ -66,5 +67,19 @@ public enum MerkleTree {
     static func largestPowerOfTwo(below size: UInt64) -> UInt64 {
         precondition(size >= 2, "only a tree of two or more leaves is split")
         return UInt64(1) << (UInt64.bitWidth - 1 - (size - 1).leadingZeroBitCount)
+    }
+}
+
+/// The two tree hashes over an injected SHA-256 (the verifier's hot path): fixed-size digests,
+/// no allocation.
+extension SHA256Hashing {
+    /// RFC 6962 leaf hash: SHA-256(0x00 ‖ entry).
+    func leafHash(_ entry: UnsafeRawBufferPointer) -> SHA256Digest {
+        digest(prefix: 0x00, entry)
+    }
+
+    /// RFC 6962 node hash: SHA-256(0x01 ‖ left ‖ right).
+    func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        withUnsafeBytes(of: (left, right)) { digest(prefix: 0x01, $0) }
     }
 }

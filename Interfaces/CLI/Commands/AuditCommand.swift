@@ -1,4 +1,5 @@
 import ArgumentParser
+import CryptoAdapters
 import Domain
 import FileAdapters
 import Foundation
@@ -65,7 +66,7 @@ struct AuditCommand: ParsableCommand {
             }
             let verifier = AuditLogVerifier(
                 trustedKeys: keys, signatureVerifier: try SodiumSignatureVerifier(), expectedOrigin: expectedOrigin,
-                trustedCheckpointNote: trusted
+                trustedCheckpointNote: trusted, hasher: SwiftCryptoSHA256()
             )
             let start = ContinuousClock.now
             let report = verifier.verify(source)
