@@ -29,7 +29,8 @@ struct EntryChain {
     /// have index `previous.index + 1`).
     init(origin: String, after previous: AuditLeaf) {
         self.origin = origin
-        self.previousLeafHash = previous.leafHash
+        guard let hash = SHA256Digest(previous.leafHash) else { preconditionFailure("an AuditLeaf's leaf hash is 32 bytes") }
+        self.previousLeafHash = hash
         self.previousTimestampMs = previous.timestampMs
     }
 
