@@ -65,17 +65,25 @@ public struct PostgresAuditLogStore: AuditLogStore {
         let leaves = ranges.filter { $0.level == 0 }
         let interior = ranges.filter { $0.level > 0 }
         return try await DatabaseFailure.wrapping("read audit tree nodes") {
-            // One round trip: leaf hashes from the entries, higher levels from the node table.
+            // One round trip: leaf hashes from the entries, higher levels from the node table. Each
+            // range is a LATERAL index range scan whose LIMIT tells the planner how few rows it
+            // reads: a plain join on the ranges lets it pick a sequential scan of a large log.
             let rows = try await client.query(
                 """
                 SELECT 0::smallint, e.idx, e.leaf_hash
                 FROM unnest(\(leaves.map { Int64($0.start) }), \(leaves.map { Int64($0.end) })) AS r(first, stop)
-                JOIN audit_entries e ON e.origin = \(origin) AND e.idx >= r.first AND e.idx < r.stop
+                CROSS JOIN LATERAL (
+                    SELECT idx, leaf_hash FROM audit_entries
+                    WHERE origin = \(origin) AND idx >= r.first AND idx < r.stop ORDER BY idx LIMIT r.stop - r.first
+                ) e
                 UNION ALL
-                SELECT n.level, n.idx, n.hash
+                SELECT r.level, n.idx, n.hash
                 FROM unnest(\(interior.map { Int16($0.level) }), \(interior.map { Int64($0.start) }), \(interior.map { Int64($0.end) }))
                     AS r(level, first, stop)
-                JOIN audit_tree_nodes n ON n.origin = \(origin) AND n.level = r.level AND n.idx >= r.first AND n.idx < r.stop
+                CROSS JOIN LATERAL (
+                    SELECT idx, hash FROM audit_tree_nodes
+                    WHERE origin = \(origin) AND level = r.level AND idx >= r.first AND idx < r.stop ORDER BY idx LIMIT r.stop - r.first
+                ) n
                 ORDER BY 1, 2
                 """,
                 logger: logger
