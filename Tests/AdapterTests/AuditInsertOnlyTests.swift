@@ -175,7 +175,7 @@ import Testing
             #expect(try await store.originsAwaitingCheckpoint(limit: 1) == [Self.origin])
             let sign = SignCheckpoint(
                 store: store, signer: try SodiumAuditKeyring(rootKey: [UInt8](repeating: 5, count: 32)),
-                verifier: try SodiumSignatureVerifier()
+                verifier: try SodiumSignatureVerifier(), clock: SystemClock()
             )
             try await sign(origin: Self.origin)
             #expect(try await store.originsAwaitingCheckpoint(limit: 10) == [originB])

@@ -13,8 +13,8 @@ import PostgresNIO
 ///   order, so two transactions never deadlock on them. Two origins with the same key only
 ///   serialise each other's appends.
 /// - **Head.** Once the locks are held, a log's head is its newest entry (`ORDER BY idx DESC LIMIT
-///   1` on the primary key): size idx + 1, the entry's leaf hash, and the time inside its bytes,
-///   which are decoded and checked against their row. No head is stored anywhere.
+///   1` on the primary key): size idx + 1, the entry's stored leaf hash, and the time inside its
+///   bytes, which are decoded and checked against their row. No head is stored anywhere.
 /// - **Registry.** `audit_logs` only names logs: the first append of a log inserts its row (`ON
 ///   CONFLICT DO NOTHING`, which needs INSERT only).
 ///
@@ -55,14 +55,18 @@ enum AuditHeads {
         return (index, leafHash, leaf)
     }
 
-    /// The head after `newest` (the empty head when the log has no entry). The entry's bytes must
-    /// decode and agree with their row (origin, index, leaf hash), or the row is a `CorruptRow`.
+    /// The head after `newest` (the empty head when the log has no entry): the next entry links to
+    /// the stored `leaf_hash`, as it linked to the head row's copy before 0004, and must not be older
+    /// than the time in the entry's bytes. Bytes that do not decode, or name another origin or index
+    /// than their row, are a `CorruptRow`. Whether the bytes still hash to `leaf_hash` is the
+    /// signer's check (it re-reads every entry before signing), not the writer's: a writer that
+    /// refused to append after a tampered entry would stop the tenant's requests, not the tampering.
     static func head(origin: String, newest: NewestEntry?) throws -> AuditLogHead {
         guard let newest else { return AuditLogHead(origin: origin) }
         guard newest.index >= 0, let leaf = try? AuditLeaf(decoding: Array(buffer: newest.leaf)),
-              leaf.origin == origin, leaf.index == UInt64(newest.index), leaf.leafHash == Array(buffer: newest.leafHash),
+              leaf.origin == origin, leaf.index == UInt64(newest.index),
               let head = AuditLogHead.restored(
-                  origin: origin, size: leaf.index + 1, lastLeafHash: leaf.leafHash, lastTimestampMs: leaf.timestampMs
+                  origin: origin, size: leaf.index + 1, lastLeafHash: Array(buffer: newest.leafHash), lastTimestampMs: leaf.timestampMs
               )
         else { throw CorruptRow(table: "audit_entries", key: "\(origin) #\(newest.index)") }
         return head
