@@ -7,9 +7,6 @@ import PostgresNIO
 /// Every statement names `tenant_id`; ids are unique across tenants. Rows are written by the
 /// record keepers, inside the transaction that appends their audit entries (`insert`).
 public struct PostgresTransactionRepository: TransactionRepository {
-    /// PostgreSQL's SQLSTATE for unique_violation.
-    static let uniqueViolation = "23505"
-
     private let client: PostgresClient
     private let usage: PoolUsage
     private let logger: Logger
@@ -20,50 +17,48 @@ public struct PostgresTransactionRepository: TransactionRepository {
         self.logger = logger
     }
 
-    /// The columns of an inserted row, in the order `appendValues` binds them.
-    static let insertColumns = """
-        tenant_id, id, account_id, counterparty_account, amount_minor, currency, \
-        direction, kind, occurred_at, reference, recorded_at
+    /// Inserts rows bound as 11 arrays, `$1` to `$11` (`appendRowArrays`), skipping any whose id is
+    /// taken, and returns the ids inserted. A taken id is not an error here: the record keepers fail
+    /// that change alone, with `TransactionError.duplicateID`. The text and the number of parameters
+    /// never change, whatever the number of rows, so the statement is prepared once per connection.
+    /// Rows go in in id order, so two batches that share ids wait for each other in the same order
+    /// and never deadlock.
+    static let insertRowsSQL = """
+        INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency,
+                                  direction, kind, occurred_at, reference, recorded_at)
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+                             $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[])
+            AS u(tenant_id, id, account_id, counterparty_account, amount_minor, currency,
+                 direction, kind, occurred_at, reference, recorded_at)
+        ORDER BY id
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
         """
-    static let insertColumnCount = 11
 
-    /// Binds one row's values in `insertColumns` order.
-    static func appendValues(of t: Transaction, to binds: inout PostgresBindings) {
-        binds.append(t.tenantID.rawValue)
-        binds.append(t.id.rawValue)
-        binds.append(t.accountID.value)
-        binds.append(t.counterpartyAccount.value)
-        binds.append(t.money.amountMinor)
-        binds.append(t.money.currency.code)
-        binds.append(t.direction.rawValue)
-        binds.append(t.kind.rawValue)
-        binds.append(t.occurredAt)
-        binds.append(t.reference?.value)
-        binds.append(t.recordedAt)
-    }
-
-    /// `INSERT … VALUES ($1…), ($12…), …` for `rows`, with their values bound.
-    static func insertQuery(_ rows: [Transaction], suffix: String = "") -> PostgresQuery {
-        var binds = PostgresBindings(capacity: rows.count * insertColumnCount)
-        var tuples: [String] = []
-        for (offset, row) in rows.enumerated() {
-            let base = offset * insertColumnCount
-            tuples.append("(" + (1...insertColumnCount).map { "$\(base + $0)" }.joined(separator: ",") + ")")
-            appendValues(of: row, to: &binds)
+    /// Binds `rows` as the 11 column arrays of `insertRowsSQL`.
+    static func appendRowArrays(_ rows: [Transaction], to bindings: inout PostgresBindings) {
+        let n = rows.count
+        var tenants = PostgresArrayBind.uuids(capacity: n), ids = PostgresArrayBind.uuids(capacity: n)
+        var accounts = PostgresArrayBind.texts(capacity: n), counterparties = PostgresArrayBind.texts(capacity: n)
+        var amounts = PostgresArrayBind.int8s(capacity: n), currencies = PostgresArrayBind.texts(capacity: n)
+        var directions = PostgresArrayBind.texts(capacity: n), kinds = PostgresArrayBind.texts(capacity: n)
+        var occurred = PostgresArrayBind.timestamptzs(capacity: n), references = PostgresArrayBind.texts(capacity: n)
+        var recorded = PostgresArrayBind.timestamptzs(capacity: n)
+        for t in rows {
+            tenants.append(t.tenantID.rawValue)
+            ids.append(t.id.rawValue)
+            accounts.append(t.accountID.value)
+            counterparties.append(t.counterpartyAccount.value)
+            amounts.append(t.money.amountMinor)
+            currencies.append(t.money.currency.code)
+            directions.append(t.direction.rawValue)
+            kinds.append(t.kind.rawValue)
+            occurred.append(t.occurredAt)
+            references.append(t.reference?.value)
+            recorded.append(t.recordedAt)
         }
-        let sql = "INSERT INTO transactions (\(insertColumns)) VALUES \(tuples.joined(separator: ","))" + suffix
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
-    }
-
-    /// Inserts one transaction row on `connection` (inside the caller's transaction, if any).
-    /// A taken id becomes `TransactionError.duplicateID`; other failures a `DatabaseFailure`.
-    static func insert(_ t: Transaction, on connection: PostgresConnection, logger: Logger) async throws {
-        do {
-            try await connection.query(insertQuery([t]), logger: logger)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.uniqueViolation {
-            throw TransactionError.duplicateID(t.id)
-        } catch let error as PSQLError {
-            throw DatabaseFailure(operation: "insert transaction", error)
+        for column in [tenants, ids, accounts, counterparties, amounts, currencies, directions, kinds, occurred, references, recorded] {
+            bindings.append(column)
         }
     }
 
@@ -154,3 +149,4 @@ public struct DatabaseFailure: Error, CustomStringConvertible {
             + (sqlState.map { ", SQLSTATE \($0)" } ?? "") + (table.map { ", table \($0)" } ?? "")
     }
 }
+

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// Audit logs in PostgreSQL, read back: heads, entries in index order, checkpoints; and the
@@ -17,12 +18,24 @@ public struct PostgresAuditLogStore: AuditLogStore {
         self.logger = logger
     }
 
+    /// The head after the log's newest entry (`AuditHeads`); the empty head for a registered log
+    /// without entries; nil for a log that was never registered.
     public func head(origin: String) async throws -> AuditLogHead? {
         try await DatabaseFailure.wrapping("read audit log head") {
             let rows = try await client.query(
-                "SELECT size, last_leaf_hash, last_timestamp_ms FROM audit_logs WHERE origin = \(origin)", logger: logger
+                """
+                SELECT e.idx, e.leaf_hash, e.leaf FROM audit_logs l
+                LEFT JOIN LATERAL (
+                    SELECT idx, leaf_hash, leaf FROM audit_entries q WHERE q.origin = l.origin ORDER BY idx DESC LIMIT 1
+                ) e ON true
+                WHERE l.origin = \(origin)
+                """,
+                logger: logger
             )
-            return try await AuditHeads.decode(rows, origin: origin)
+            for try await (index, hash, leaf) in rows.decode((Int64?, ByteBuffer?, ByteBuffer?).self) {
+                return try AuditHeads.head(origin: origin, newest: AuditHeads.newest(index, hash, leaf))
+            }
+            return nil
         }
     }
 
@@ -200,12 +213,15 @@ public struct PostgresAuditLogStore: AuditLogStore {
     /// is `hashtext(origin)`); "CKPT" in ASCII, so it cannot be mistaken for another lock.
     static let checkpointLockClass: Int32 = 0x434B_5054
 
+    /// Logs whose newest entry lies past their latest checkpoint (or that have none), in origin
+    /// order. Two primary-key probes per log (newest entry, largest checkpoint), no scan of entries.
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
         try await DatabaseFailure.wrapping("list logs awaiting a checkpoint") {
             let rows = try await client.query(
                 """
                 SELECT l.origin FROM audit_logs l
-                WHERE l.size > COALESCE((SELECT max(c.size) FROM audit_checkpoints c WHERE c.origin = l.origin), -1)
+                WHERE COALESCE((SELECT e.idx + 1 FROM audit_entries e WHERE e.origin = l.origin ORDER BY e.idx DESC LIMIT 1), 0)
+                    > COALESCE((SELECT c.size FROM audit_checkpoints c WHERE c.origin = l.origin ORDER BY c.size DESC LIMIT 1), -1)
                 ORDER BY l.origin LIMIT \(limit)
                 """,
                 logger: logger

@@ -4,10 +4,11 @@ import Logging
 import PostgresNIO
 
 /// `RecordKeeper` on PostgreSQL: one database transaction applies the business writes and
-/// appends the audit entries. Each log's head row is locked (`SELECT … FOR UPDATE`, in origin
-/// order to avoid deadlocks) for the whole transaction, so appends to one log are sequenced
-/// across connections and processes: gap-free, fork-free. A rolled-back transaction leaves no
-/// entry; a committed one always has its entries.
+/// appends the audit entries. The business rows go in first; then each log's append lock is
+/// taken (`AuditHeads`: advisory locks in key order, held until the transaction ends) and its head
+/// is read from its newest entry, so appends to one log are sequenced across connections and
+/// processes: gap-free, fork-free. A rolled-back transaction leaves no entry; a committed one
+/// always has its entries. Nothing is updated.
 public struct PostgresRecordKeeper: RecordKeeper {
     private let client: PostgresClient
     private let origins: AuditOrigins
@@ -36,34 +37,24 @@ public struct PostgresRecordKeeper: RecordKeeper {
     }
 
     private func apply(_ change: AuditedChange, on connection: PostgresConnection) async throws -> [AuditReceipt] {
-        var heads: [String: AuditLogHead] = [:]
-        let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })
-        for origin in scopes.keys.sorted() {
-            heads[origin] = try await AuditHeads.lock(origin: origin, scope: scopes[origin]!, on: connection, logger: logger)
-        }
-        for write in change.writes {
+        let rows = change.writes.map { write in
             switch write {
-            case .insertTransaction(let transaction):
-                try await PostgresTransactionRepository.insert(transaction, on: connection, logger: logger)
+            case .insertTransaction(let transaction): transaction
             }
         }
+        let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })
+        let (inserted, lockedHeads) = try await AuditHeads.insertAndLock(rows, logs: scopes, on: connection, logger: logger)
+        var heads = lockedHeads
+        for row in rows where !inserted.contains(row.id) { throw TransactionError.duplicateID(row.id) }
         let nowMs = clock.now().unixMillisecondsClamped
-        var receipts: [AuditReceipt] = []
+        var leaves: [AuditLeaf] = []
         for event in change.events {
             let origin = origins.origin(of: event.scope)
             guard var head = heads[origin] else { preconditionFailure("head not locked for \(origin)") }
-            let leaf = try head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs)
+            leaves.append(try head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs))
             heads[origin] = head
-            try await connection.query(
-                """
-                INSERT INTO audit_entries (origin, idx, leaf, leaf_hash)
-                VALUES (\(origin), \(Int64(leaf.index)), \(Data(leaf.encoded)), \(Data(leaf.leafHash)))
-                """,
-                logger: logger
-            )
-            receipts.append(AuditReceipt(origin: origin, index: leaf.index))
         }
-        for head in heads.values { try await AuditHeads.store(head, on: connection, logger: logger) }
-        return receipts
+        try await InsertEntries.run(leaves, on: connection, logger: logger)
+        return leaves.map { AuditReceipt(origin: $0.origin, index: $0.index) }
     }
 }

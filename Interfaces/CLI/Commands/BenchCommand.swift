@@ -26,10 +26,13 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Concurrent writers (1 to 1024).") var writers = 64
         @Option(help: "Seconds to run (1 to 600).") var seconds = 10
         @Flag(help: "One database transaction per change instead of group commit.") var noGroupCommit = false
+        @Option(help: "Group commit: queues of logs, each with one flusher on its own connection (1 to 64).")
+        var partitions = PostgresGroupCommitKeeper.partitionsDefault
+        @Option(help: "Tenant logs the writers spread their changes over (1 to 1024).") var tenants = 1
 
         func run() async throws {
-            guard (1...1024).contains(writers), (1...600).contains(seconds) else {
-                throw ValidationError("--writers must be 1 to 1024 and --seconds 1 to 600")
+            guard (1...1024).contains(writers), (1...600).contains(seconds), (1...64).contains(partitions), (1...1024).contains(tenants) else {
+                throw ValidationError("--writers must be 1 to 1024, --seconds 1 to 600, --partitions 1 to 64 and --tenants 1 to 1024")
             }
             let configuration = try options.configuration()
             let server = try DatabaseLocator.url(for: configuration)
@@ -48,8 +51,10 @@ struct BenchCommand: ParsableCommand {
             }
             try? await Self.admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
             let count = try outcome.get()
+            let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions)")
+                + (tenants > 1 ? ", \(tenants) tenant logs" : "")
             print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
-                         writers, noGroupCommit ? "one transaction per change" : "group commit", count, seconds,
+                         writers, mode, count, seconds,
                          Double(count) / Double(seconds)))
         }
 
@@ -61,16 +66,21 @@ struct BenchCommand: ParsableCommand {
                 let clock = SystemClock()
                 let keeper: any RecordKeeper = noGroupCommit
                     ? PostgresRecordKeeper(client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger)
-                    : PostgresGroupCommitKeeper(client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger)
-                return try await Self.drive(keeper: keeper, writers: writers, seconds: seconds, clock: clock)
+                    : PostgresGroupCommitKeeper(
+                        client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger,
+                        partitions: partitions
+                    )
+                return try await Self.drive(keeper: keeper, writers: writers, tenants: tenants, seconds: seconds, clock: clock)
             }
         }
 
-        static func drive(keeper: any RecordKeeper, writers: Int, seconds: Int, clock: SystemClock) async throws -> Int {
+        /// Writer n appends to tenant n mod `tenants`'s log (one log, the worst case for its lock, by default).
+        static func drive(keeper: any RecordKeeper, writers: Int, tenants: Int, seconds: Int, clock: SystemClock) async throws -> Int {
             let deadline = ContinuousClock.now + .seconds(seconds)
-            let tenant = TenantID(UUID())
+            let logs = (0..<tenants).map { _ in TenantID(UUID()) }
             return try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<writers {
+                for writer in 0..<writers {
+                    let tenant = logs[writer % tenants]
                     group.addTask {
                         var done = 0
                         while ContinuousClock.now < deadline {
