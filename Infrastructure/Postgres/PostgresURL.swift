@@ -9,8 +9,8 @@ import PostgresNIO
 /// `verify-full` (encrypted, certificate and host name verified against the system's trust roots,
 /// or against `sslrootcert` when given). Use `verify-full` in production.
 /// Any other query parameter is refused rather than silently ignored.
-public struct PostgresURL: Sendable, CustomStringConvertible {
-    public enum SSLMode: String, Sendable { case disable, prefer, require, verifyFull = "verify-full" }
+public struct PostgresURL: Hashable, Sendable, CustomStringConvertible {
+    public enum SSLMode: String, Hashable, Sendable { case disable, prefer, require, verifyFull = "verify-full" }
 
     public let username: String
     public let password: String?
@@ -99,6 +99,13 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     }
 
     public func with(database: String) -> PostgresURL {
+        PostgresURL(
+            username: username, password: password, host: host, port: port, database: database,
+            sslMode: sslMode, socketDirectory: socketDirectory, rootCertificatePath: rootCertificatePath
+        )
+    }
+
+    public func with(username: String, password: String?) -> PostgresURL {
         PostgresURL(
             username: username, password: password, host: host, port: port, database: database,
             sslMode: sslMode, socketDirectory: socketDirectory, rootCertificatePath: rootCertificatePath

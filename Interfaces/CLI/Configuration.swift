@@ -7,7 +7,11 @@ import Logging
 /// command has them, override these. Every value is range-checked; a bad one stops start-up
 /// with one line naming the variable, never echoing a secret.
 public struct Configuration: Sendable {
+    /// What the application connects as: in production a role that may only read and insert
+    /// audit rows (`custos_app`, docs/operations.md), never the schema's owner.
     public var databaseURL: String?
+    /// What migrations run as (the schema's owner); unset: `databaseURL`.
+    public var migrationDatabaseURL: String?
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
     public var bodyBytesMax = HTTPDependencies.bodyBytesMaxDefault
@@ -42,6 +46,7 @@ public struct Configuration: Sendable {
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
         var c = Configuration()
         c.databaseURL = env["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        c.migrationDatabaseURL = env["CUSTOS_MIGRATION_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let host = env["CUSTOS_HTTP_HOST"], !host.isEmpty { c.httpHost = host }
         c.httpPort = try integer(env, "CUSTOS_HTTP_PORT", in: 1...65_535) ?? c.httpPort
         c.bodyBytesMax = try integer(env, "CUSTOS_BODY_BYTES_MAX", in: bodyBytesRange) ?? c.bodyBytesMax

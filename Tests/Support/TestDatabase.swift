@@ -50,6 +50,31 @@ public enum TestDatabase {
         }
     }
 
+    /// Runs `body` with two clients on one fresh, migrated database: the owner's, and one that
+    /// logs in as a throwaway member of the application role `custos_app`, as `custos serve`
+    /// does in production. The throwaway role is dropped afterwards.
+    public static func withApplicationRole<Result: Sendable>(
+        connectionsMax: Int = 8,
+        _ body: (_ owner: PostgresClient, _ application: PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        try await withDatabase(connectionsMax: connectionsMax) { owner, url in
+            let role = "custos_app_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+            let password = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            let server = try serverURL()
+            try await admin(server, "CREATE ROLE \(role) LOGIN INHERIT PASSWORD '\(password)' IN ROLE custos_app")
+            do {
+                let result = try await withClient(url.with(username: role, password: password), connectionsMax: connectionsMax) { application in
+                    try await body(owner, application)
+                }
+                try await admin(server, "DROP ROLE IF EXISTS \(role)")
+                return result
+            } catch {
+                try? await admin(server, "DROP ROLE IF EXISTS \(role)")
+                throw error
+            }
+        }
+    }
+
     /// Runs `body` while a client's pool runs on `url`.
     public static func withClient<Result: Sendable>(
         _ url: PostgresURL, connectionsMax: Int = 4, _ body: (PostgresClient) async throws -> Result

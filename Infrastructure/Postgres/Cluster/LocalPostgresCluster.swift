@@ -11,7 +11,14 @@ import Glibc
 /// that folder, in a private folder under the system's temporary directory.
 /// The server listens on 127.0.0.1 only, on a free port, with its socket in a private folder,
 /// and requires SCRAM-SHA-256 password authentication.
+///
+/// Two roles log in: `custos`, the superuser that owns the schema and runs migrations (`url()`),
+/// and `custos_app`, the application role that `custos serve` connects as (`applicationURL()`),
+/// which the migrations allow only what the application needs (docs/operations.md).
 public struct LocalPostgresCluster: Sendable {
+    /// The application role's name, as the migrations grant to it.
+    public static let applicationRole = "custos_app"
+
     public enum Status: Equatable, Sendable {
         case notCreated
         case stopped(clusterDirectory: String)
@@ -28,6 +35,8 @@ public struct LocalPostgresCluster: Sendable {
         var user: String
         var password: String
         var database: String
+        /// The application role's password; absent in state files written before it existed.
+        var applicationPassword: String?
     }
 
     public let stateDirectory: URL
@@ -59,6 +68,11 @@ public struct LocalPostgresCluster: Sendable {
                 try startServer(state)
             }
             try createDatabase(state)
+            if state.applicationPassword == nil {
+                state.applicationPassword = Self.randomPassword()
+                try saveState(state)
+            }
+            try ensureApplicationRole(state)
             return url(of: state)
         }
     }
@@ -83,6 +97,17 @@ public struct LocalPostgresCluster: Sendable {
             throw Failure(description: "no local database in \(stateDirectory.path); run `custos db start` first")
         }
         return url(of: state)
+    }
+
+    /// The URL of the application role (`custos_app`); fails if the cluster was never started.
+    public func applicationURL() throws -> PostgresURL {
+        guard let state = try loadState(), let password = state.applicationPassword else {
+            throw Failure(description: "no local database in \(stateDirectory.path); run `custos db start` first")
+        }
+        return PostgresURL(
+            username: Self.applicationRole, password: password, host: "127.0.0.1", port: state.port,
+            database: state.database, sslMode: .disable
+        )
     }
 
     // MARK: Steps
@@ -162,6 +187,33 @@ public struct LocalPostgresCluster: Sendable {
         guard result.status == 0 || result.output.contains("already exists") else {
             throw CommandRunner.Failure(command: "createdb", status: result.status, output: result.output)
         }
+    }
+
+    /// Creates the login role `custos_app` or resets its password to the one in the state file.
+    /// The SQL goes through a 0600 file, so that the password never appears in a process list.
+    private func ensureApplicationRole(_ state: State) throws {
+        guard let password = state.applicationPassword else { return }
+        let role = Self.applicationRole
+        let sql = """
+            DO $custos$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(role)') THEN
+                    CREATE ROLE \(role) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD '\(password)';
+                ELSE
+                    ALTER ROLE \(role) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '\(password)';
+                END IF;
+            END $custos$;
+            """
+        let file = state.clusterDirectory + "/application-role.sql"
+        guard FileManager.default.createFile(atPath: file, contents: Data(sql.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Failure(description: "cannot write \(file)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        if isRoot { try chownToPostgres(file) }
+        _ = try runner.runChecked(
+            try tool("psql"),
+            ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(state.port), "-U", state.user, "-d", state.database, "-f", file],
+            environment: ["PGPASSWORD": state.password]
+        )
     }
 
     // MARK: Helpers

@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("--writers must be 1 to 1024, --seconds 1 to 600, --partitions 1 to 64 and --tenants 1 to 1024")
             }
             let configuration = try options.configuration()
-            let server = try DatabaseLocator.url(for: configuration)
+            let server = try DatabaseLocator.migrationURL(for: configuration)
             let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
             try await Self.admin(server, "CREATE DATABASE \(scratch)")
             let connections = min(writers, 64)

@@ -25,7 +25,7 @@ extension BenchCommand {
                 throw ValidationError("--entries must be 1,000 to 10,000,000 and --samples 10 to 100,000")
             }
             let configuration = try options.configuration()
-            let server = try DatabaseLocator.url(for: configuration)
+            let server = try DatabaseLocator.migrationURL(for: configuration)
             let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
             try await Append.admin(server, "CREATE DATABASE \(scratch)")
             let client = PostgresClient(

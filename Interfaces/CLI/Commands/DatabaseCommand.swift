@@ -46,11 +46,15 @@ struct DatabaseCommand: ParsableCommand {
 
     struct URLCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "url", abstract: "Print the connection URL, password included, for DATABASE_URL."
+            commandName: "url",
+            abstract: "Print the owner's connection URL, password included (for migrations and tests), or with --app the application role's."
         )
         @OptionGroup var options: DatabaseOptions
+        @Flag(name: .long, help: "The URL of the application role custos_app, which custos serve connects as.")
+        var app = false
         func run() throws {
-            print(try cluster(options).url().secretString)
+            let cluster = try cluster(options)
+            print(try (app ? cluster.applicationURL() : cluster.url()).secretString)
         }
     }
 

@@ -19,7 +19,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let configuration = try options.configuration()
         LogSetup.bootstrap(configuration)
         let files = try MigrationSet.load(directory: configuration.migrationsURL)
-        let url = try DatabaseLocator.url(for: configuration)
+        let url = try DatabaseLocator.migrationURL(for: configuration)
         let logger = Logger(label: "custos.migrate")
         let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: Self.poolLogger)
         let migrator = PostgresMigrator(client: client, logger: logger)
@@ -59,13 +59,29 @@ extension StoredLogExport {
     static var poolLogger: Logger { MigrateCommand.poolLogger }
 }
 
-/// DATABASE_URL when set; otherwise, outside production, the local cluster, started if needed.
+/// Where to connect. DATABASE_URL when set; otherwise, outside production, the local cluster,
+/// started if needed: as its application role for the application, as its owner for migrations.
 enum DatabaseLocator {
+    /// What the application connects as.
     static func url(for configuration: Configuration) throws -> PostgresURL {
         if let raw = configuration.databaseURL { return try PostgresURL(raw) }
+        let cluster = try localCluster(configuration, variable: "DATABASE_URL")
+        try cluster.start()
+        return try cluster.applicationURL()
+    }
+
+    /// What migrations (and other schema owner's work, such as creating scratch databases) run as:
+    /// CUSTOS_MIGRATION_DATABASE_URL, else DATABASE_URL, else the local cluster's owner.
+    static func migrationURL(for configuration: Configuration) throws -> PostgresURL {
+        if let raw = configuration.migrationDatabaseURL { return try PostgresURL(raw) }
+        if let raw = configuration.databaseURL { return try PostgresURL(raw) }
+        return try localCluster(configuration, variable: "DATABASE_URL").start()
+    }
+
+    private static func localCluster(_ configuration: Configuration, variable: String) throws -> LocalPostgresCluster {
         guard configuration.environment == .development else {
-            throw Configuration.Invalid(variable: "DATABASE_URL", reason: "must be set when CUSTOS_ENVIRONMENT=production")
+            throw Configuration.Invalid(variable: variable, reason: "must be set when CUSTOS_ENVIRONMENT=production")
         }
-        return try LocalPostgresCluster(stateDirectory: configuration.stateURL).start()
+        return LocalPostgresCluster(stateDirectory: configuration.stateURL)
     }
 }

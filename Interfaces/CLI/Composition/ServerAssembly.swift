@@ -19,6 +19,7 @@ struct ServerAssembly {
     static func make(configuration: Configuration, logger: Logger) throws -> ServerAssembly {
         let migrations = try MigrationSet.load(directory: configuration.migrationsURL)
         let url = try DatabaseLocator.url(for: configuration)
+        let migrationURL = try DatabaseLocator.migrationURL(for: configuration)
         let client = PostgresClient(
             configuration: url.clientConfiguration(connectionsMax: configuration.databaseConnectionsMax),
             backgroundLogger: logger
@@ -52,8 +53,18 @@ struct ServerAssembly {
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "custos"),
             logger: logger
         )
+        let environment = configuration.environment
         app.beforeServerStarts {
-            try await prepareSchema(migrator: migrator, migrations: migrations, logger: logger)
+            if migrationURL == url {
+                try await prepareSchema(migrator: migrator, migrations: migrations, logger: logger)
+            } else {
+                // Migrations run as the schema's owner, on a short-lived pool of their own.
+                let owner = PostgresClient(configuration: migrationURL.clientConfiguration(connectionsMax: 1), backgroundLogger: logger)
+                try await withClient(owner) {
+                    try await prepareSchema(migrator: PostgresMigrator(client: owner, logger: logger), migrations: migrations, logger: logger)
+                }
+            }
+            try await ApplicationRoleCheck.run(client: client, environment: environment, logger: logger)
         }
         let group = ServiceGroup(
             configuration: .init(services: [client, checkpoints, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -1,0 +1,37 @@
+import Logging
+import PostgresNIO
+
+/// The role `custos serve` connects as may only read and insert audit rows (docs/audit-log.md
+/// §9, docs/operations.md): no UPDATE, DELETE or TRUNCATE on any audit table, which also rules
+/// out the tables' owner and superusers. In production a role that may do more stops the server
+/// before it listens; in development it is a warning, since tests and quick starts connect as
+/// the owner.
+enum ApplicationRoleCheck {
+    static let auditTables = ["audit_logs", "audit_entries", "audit_checkpoints", "audit_tree_nodes", "audit_key_rotations"]
+
+    struct TooPowerful: Error, CustomStringConvertible {
+        let tables: [String]
+        var description: String {
+            "DATABASE_URL connects as a role that may update, delete or truncate audit tables (\(tables.joined(separator: ", "))); "
+                + "connect as the application role custos_app and run migrations with CUSTOS_MIGRATION_DATABASE_URL"
+        }
+    }
+
+    static func run(client: PostgresClient, environment: Configuration.Environment, logger: Logger) async throws {
+        let rows = try await client.query(
+            """
+            SELECT t FROM unnest(\(auditTables)) AS t
+            WHERE to_regclass(t) IS NOT NULL
+              AND (has_table_privilege(t, 'UPDATE') OR has_table_privilege(t, 'DELETE') OR has_table_privilege(t, 'TRUNCATE'))
+            ORDER BY t
+            """,
+            logger: logger
+        )
+        var tables: [String] = []
+        for try await table in rows.decode(String.self) { tables.append(table) }
+        guard !tables.isEmpty else { return }
+        let problem = TooPowerful(tables: tables)
+        if environment == .production { throw problem }
+        logger.warning("database role is more powerful than the application needs", metadata: ["problem": .string(problem.description)])
+    }
+}
