@@ -19,14 +19,22 @@ work=$(mktemp -d)
 db="custos_smoke_$RANDOM$RANDOM"
 url="${DATABASE_URL%%\?*}"; query="${DATABASE_URL#"$url"}"
 smoke_url="${url%/*}/$db$query"
+# The server connects as a throwaway member of the application role custos_app, as in
+# production; migrations run as the owner (DATABASE_URL's role).
+app_role="custos_smoke_$RANDOM$RANDOM"
+app_password="smoke$RANDOM$RANDOM$RANDOM"
+app_url=$(printf '%s' "$smoke_url" | sed -E "s#^(postgres(ql)?://)[^@]*@#\1$app_role:$app_password@#")
 server_pid=""
 cleanup() {
     [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+    psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP ROLE IF EXISTS $app_role" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
-psql "$DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null || { echo "cannot create $db"; echo "0 passed, 1 failed"; exit 1; }
+psql "$DATABASE_URL" -qc "CREATE DATABASE $db" \
+    -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'custos_app') THEN CREATE ROLE custos_app NOLOGIN; END IF; END \$\$" \
+    -c "CREATE ROLE $app_role LOGIN INHERIT PASSWORD '$app_password' IN ROLE custos_app" >/dev/null \
+    || { echo "cannot create $db and $app_role"; echo "0 passed, 1 failed"; exit 1; }
 
 port=""
 for _ in $(seq 1 50); do
@@ -38,7 +46,8 @@ tenant=6f1c2d3e-0000-4000-8000-000000000001
 other=6f1c2d3e-0000-4000-8000-000000000002
 
 start_server() {
-    DATABASE_URL="$smoke_url" CUSTOS_LOG_LEVEL=warning "$custos" serve --port "$port" >>"$work/server.log" 2>&1 &
+    DATABASE_URL="$app_url" CUSTOS_MIGRATION_DATABASE_URL="$smoke_url" CUSTOS_LOG_LEVEL=warning \
+        "$custos" serve --port "$port" >>"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         curl -fs "$base/healthz" >/dev/null 2>&1 && return 0
@@ -77,6 +86,15 @@ head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$work/big"
 check "a 2 MiB body gives 413" test "$(status_of -X POST "$base/v1/transactions" -H "X-Tenant-ID: $tenant" -H 'Content-Type: application/json' --data-binary @"$work/big")" = 413
 check "... and problem+json" grep -q 'urn:custos:problem:body-too-large' "$work/body"
 check "only the valid transaction was written" test "$(rows)" = 1
+check "the server's role may insert but not change audit rows" bash -c "
+    test \"\$(psql '$app_url' -tAc 'SELECT count(*) FROM audit_entries')\" -ge 1 &&
+    ! psql '$app_url' -qc 'UPDATE audit_entries SET idx = idx' >/dev/null 2>&1 &&
+    ! psql '$app_url' -qc 'ALTER TABLE audit_entries DISABLE TRIGGER USER' >/dev/null 2>&1"
+printf '%064d\n' 7 >"$work/production.key"; chmod 600 "$work/production.key"
+check "in production the server refuses to run as the tables' owner" bash -c "
+    ! CUSTOS_ENVIRONMENT=production CUSTOS_AUDIT_KEY_FILE='$work/production.key' DATABASE_URL='$smoke_url' \
+        '$custos' serve --port $((port + 1)) >'$work/owner.log' 2>&1 &&
+    grep -q 'may update, delete or truncate audit tables' '$work/owner.log'"
 check "GET /metrics counts the requests" \
     bash -c "curl -s '$base/metrics' | grep -q 'custos_http_requests_total{route=\"/v1/transactions\",method=\"POST\",status=\"201\"} 1'"
 check "SIGTERM stops the server with status 0" stop_server
