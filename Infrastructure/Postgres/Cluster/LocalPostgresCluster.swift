@@ -173,7 +173,7 @@ public struct LocalPostgresCluster: Sendable {
         let socket = socketDirectory(state)
         try FileManager.default.createDirectory(atPath: socket, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if isRoot { try chownToPostgres(socket) }
-        let options = "-p \(state.port) -k \(socket) -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700"
+        let options = "-p \(state.port) -k \(socket) -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 -c max_connections=300"
         _ = try runner.runChecked(try tool("pg_ctl"), [
             "start", "-w", "-t", "60", "-D", dataDirectory(state), "-l", state.clusterDirectory + "/server.log", "-o", options,
         ])
