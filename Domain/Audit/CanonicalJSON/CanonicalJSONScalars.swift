@@ -111,18 +111,8 @@ extension CanonicalJSON.Reader {
     /// One multi-byte UTF-8 sequence, checked against Unicode's table of well-formed sequences
     /// (no overlong forms, no encoded surrogates, nothing above U+10FFFF), appended to `utf8`.
     private mutating func readUTF8Sequence(into utf8: inout [UInt8]) throws(CanonicalJSONError) {
-        let lead = bytes[offset]
-        let continuationCount: Int
-        let secondRange: ClosedRange<UInt8>
-        switch lead {
-        case 0xC2...0xDF: (continuationCount, secondRange) = (1, 0x80...0xBF)
-        case 0xE0: (continuationCount, secondRange) = (2, 0xA0...0xBF)
-        case 0xE1...0xEC, 0xEE...0xEF: (continuationCount, secondRange) = (2, 0x80...0xBF)
-        case 0xED: (continuationCount, secondRange) = (2, 0x80...0x9F)
-        case 0xF0: (continuationCount, secondRange) = (3, 0x90...0xBF)
-        case 0xF1...0xF3: (continuationCount, secondRange) = (3, 0x80...0xBF)
-        case 0xF4: (continuationCount, secondRange) = (3, 0x80...0x8F)
-        default: throw failure(.invalidUTF8, "invalid UTF-8: \(describeNext()) cannot start a character")
+        guard let (continuationCount, secondRange) = UTF8Validation.sequenceShape(lead: bytes[offset]) else {
+            throw failure(.invalidUTF8, "invalid UTF-8: \(describeNext()) cannot start a character")
         }
         for index in 1...continuationCount {
             let range: ClosedRange<UInt8> = index == 1 ? secondRange : 0x80...0xBF

@@ -25,22 +25,27 @@ enum UTF8Validation {
     /// The length of the multi-byte sequence starting at `start` (its lead byte is 0x80 or more),
     /// or `nil` when it is not well formed within `available` bytes.
     static func sequenceLength(_ start: UnsafePointer<UInt8>, available: Int) -> Int? {
-        let continuationCount: Int
-        let secondRange: ClosedRange<UInt8>
-        switch start[0] {
-        case 0xC2...0xDF: (continuationCount, secondRange) = (1, 0x80...0xBF)
-        case 0xE0: (continuationCount, secondRange) = (2, 0xA0...0xBF)
-        case 0xE1...0xEC, 0xEE...0xEF: (continuationCount, secondRange) = (2, 0x80...0xBF)
-        case 0xED: (continuationCount, secondRange) = (2, 0x80...0x9F)
-        case 0xF0: (continuationCount, secondRange) = (3, 0x90...0xBF)
-        case 0xF1...0xF3: (continuationCount, secondRange) = (3, 0x80...0xBF)
-        case 0xF4: (continuationCount, secondRange) = (3, 0x80...0x8F)
-        default: return nil
-        }
+        guard let (continuationCount, secondRange) = sequenceShape(lead: start[0]) else { return nil }
         guard available > continuationCount, secondRange.contains(start[1]) else { return nil }
         for index in stride(from: 2, through: continuationCount, by: 1) where !(0x80...0xBF).contains(start[index]) {
             return nil
         }
         return continuationCount + 1
+    }
+
+    /// Unicode Table 3-7 by lead byte: how many continuation bytes follow it, and the range the
+    /// first of them must be in (the others are always 0x80...0xBF); nil for a byte that cannot
+    /// start a multi-byte sequence.
+    static func sequenceShape(lead: UInt8) -> (continuationCount: Int, secondRange: ClosedRange<UInt8>)? {
+        switch lead {
+        case 0xC2...0xDF: (1, 0x80...0xBF)
+        case 0xE0: (2, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (2, 0x80...0xBF)
+        case 0xED: (2, 0x80...0x9F)
+        case 0xF0: (3, 0x90...0xBF)
+        case 0xF1...0xF3: (3, 0x80...0xBF)
+        case 0xF4: (3, 0x80...0x8F)
+        default: nil
+        }
     }
 }
