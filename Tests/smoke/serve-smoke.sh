@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end check of the real `custos` binary over a real socket and a real PostgreSQL:
-# an empty database is migrated at start, the health endpoints answer, a transaction
-# round-trips, bad requests write nothing, SIGTERM stops the server cleanly, and a restarted
-# server still has the data. Needs DATABASE_URL (a server where it may create a database).
-# Prints one line per check and closes with "N passed, M failed".
+# an empty database is migrated at start (as the owner; the server runs as a member of
+# custos_app), the health endpoints answer, a transaction round-trips, bad requests write
+# nothing, SIGTERM stops the server cleanly, and a restarted server still has the data. The
+# audit log the server wrote is exported and verified, its key rotated, and it survives a
+# SIGKILL during concurrent appends; then a copy of it is tampered with once per way of
+# tampering, and each is refused. Needs DATABASE_URL (a superuser, or a role that may create
+# databases and roles). Prints one line per check and closes with "N passed, M failed".
 set -uo pipefail
 custos="${1:?usage: serve-smoke.sh PATH/TO/custos}"
 : "${DATABASE_URL:?DATABASE_URL must point at a PostgreSQL server}"
@@ -162,12 +165,49 @@ check "rows and successful transaction.recorded entries match one to one" test "
 sleep 1.2
 check "the log verifies after the crash" audit_verify --tenant "$tenant"
 
-# --- One tampering, as a superuser would: the verifier names the entry.
-psql "$smoke_url" -q -c "ALTER TABLE audit_entries DISABLE TRIGGER USER" \
-    -c "UPDATE audit_entries SET leaf = set_byte(leaf, length(leaf) - 2, get_byte(leaf, length(leaf) - 2) # 1) WHERE idx = 2" >/dev/null
-check "a tampered entry is rejected" bash -c "! DATABASE_URL='$smoke_url' '$custos' audit verify --tenant $tenant --key '$key' >'$work/tampered.out' 2>&1"
-check "... naming entry 2" grep -q "entry 2" "$work/tampered.out"
 check "SIGTERM stops the server" stop_server
+
+# --- Tampering with the log the server wrote, once per way, each on a fresh copy of the database,
+# as a superuser would (triggers disabled): `custos audit verify` must refuse it and say where.
+origin_a="custos.localhost/audit/$tenant"
+origin_b="custos.localhost/audit/$other"
+printf '%064d\n' 9 >"$work/foreign.key"; chmod 600 "$work/foreign.key"
+tamper_case() { # tamper_case NAME EXPECTED SQL [COMMAND-AFTER-SQL [TENANT KEY]]
+    local name=$1 expected=$2 sql=$3 after=${4:-} log_tenant=${5:-$tenant} log_key=${6:-$key}
+    local copy="${db}_t$RANDOM"
+    local copy_url="${url%/*}/$copy$query"
+    psql "$DATABASE_URL" -qc "CREATE DATABASE $copy TEMPLATE $db" >/dev/null || { check "$name: copy" false; return; }
+    # ALL: the superuser also silences the foreign keys (a key rotation refers to its entry).
+    psql "$copy_url" -q -c "ALTER TABLE audit_entries DISABLE TRIGGER ALL" -c "ALTER TABLE audit_checkpoints DISABLE TRIGGER ALL" \
+        -c "ALTER TABLE audit_tree_nodes DISABLE TRIGGER ALL" -c "$sql" >/dev/null 2>&1
+    [ -n "$after" ] && DATABASE_URL="$copy_url" bash -c "$after" >/dev/null 2>&1
+    check "tampered ($name) is rejected, naming $expected" bash -c "
+        ! DATABASE_URL='$copy_url' '$custos' audit verify --tenant $log_tenant --key '$log_key' >'$work/tampered.out' 2>&1 &&
+        grep -q '$expected' '$work/tampered.out'"
+    psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $copy WITH (FORCE)" >/dev/null 2>&1
+}
+check "the untampered log verifies" audit_verify --tenant "$tenant"
+tamper_case "one payload byte changed" "entry 2" \
+    "UPDATE audit_entries SET leaf = set_byte(leaf, length(leaf) - 2, get_byte(leaf, length(leaf) - 2) # 1) WHERE origin = '$origin_a' AND idx = 2"
+tamper_case "an entry deleted" "entry 4" "DELETE FROM audit_entries WHERE origin = '$origin_a' AND idx = 4"
+tamper_case "two entries swapped" "entry 2" "
+    UPDATE audit_entries SET idx = 1000000 WHERE origin = '$origin_a' AND idx = 2;
+    UPDATE audit_entries SET idx = 2 WHERE origin = '$origin_a' AND idx = 5;
+    UPDATE audit_entries SET idx = 5 WHERE origin = '$origin_a' AND idx = 1000000"
+tamper_case "the tail truncated" "entry 7" "DELETE FROM audit_entries WHERE origin = '$origin_a' AND idx >= 7"
+tamper_case "a forged entry" "entry 6" "
+    UPDATE audit_entries SET leaf = overlay(leaf placing convert_to('intruder__', 'UTF8')
+        from position(convert_to('unauthenticated', 'UTF8') in leaf) for 10) WHERE origin = '$origin_a' AND idx = 6"
+tamper_case "an entry moved to another tenant's log" "entry 5" \
+    "UPDATE audit_entries SET origin = '$origin_b', idx = 1000 WHERE origin = '$origin_a' AND idx = 5"
+tamper_case "a checkpoint replaced" "does not verify" \
+    "UPDATE audit_checkpoints SET note = regexp_replace(note, chr(10) || '([0-9]+)' || chr(10), chr(10) || '1\1' || chr(10)) WHERE origin = '$origin_a'"
+# Re-signed: the other tenant's log (no key rotation in it, which a foreign signer would refuse)
+# loses its checkpoints and stored nodes and is signed anew with another root key.
+key_b=$(DATABASE_URL="$smoke_url" "$custos" audit key --tenant "$other")
+tamper_case "the log re-signed with a foreign key" "no signature by a trusted key" \
+    "DELETE FROM audit_checkpoints WHERE origin = '$origin_b'; DELETE FROM audit_tree_nodes WHERE origin = '$origin_b'" \
+    "CUSTOS_AUDIT_KEY_FILE='$work/foreign.key' '$custos' audit export --tenant $other '$work/foreign-export'" "$other" "$key_b"
 
 if [ "$failed" -gt 0 ]; then echo "--- server log"; tail -n 40 "$work/server.log"; fi
 echo "$passed passed, $failed failed"
