@@ -22,7 +22,8 @@ public protocol AuditLogStore: Sendable {
     ) async throws -> CheckpointSaveOutcome
     /// The key rotations of the log that signed checkpoints cover, in version order.
     func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation]
-    /// Logs whose size exceeds their latest checkpoint's, at most `limit` of them.
+    /// Logs whose size differs from their latest checkpoint's (grown since; or a checkpoint that
+    /// claims more entries than are stored, for the signer to refuse), at most `limit` of them.
     func originsAwaitingCheckpoint(limit: Int) async throws -> [String]
 }
 

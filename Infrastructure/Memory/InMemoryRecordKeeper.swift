@@ -128,7 +128,8 @@ extension InMemoryRecordKeeper: AuditLogStore {
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
         let sizes = logs.withLock { $0.mapValues(\.head.size) }
         let latest = signed.withLock { $0.compactMapValues { $0.checkpoints.keys.max() } }
-        // As in PostgreSQL: a log awaits a checkpoint when it has none yet, or has grown since.
-        return sizes.filter { origin, size in latest[origin].map { size > $0 } ?? true }.keys.sorted().prefix(limit).map { $0 }
+        // As in PostgreSQL: a log awaits the signer when it has no checkpoint yet, or its size and
+        // its latest checkpoint's differ (grown since, or a checkpoint claiming more: refused loudly).
+        return sizes.filter { origin, size in latest[origin].map { size != $0 } ?? true }.keys.sorted().prefix(limit).map { $0 }
     }
 }

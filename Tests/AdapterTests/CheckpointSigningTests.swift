@@ -300,4 +300,57 @@ import Testing
             #expect(try await harness.store.keyRotations(origin: Self.origin).isEmpty)
         }
     }
+
+    // MARK: - Rows the application role could insert (it has INSERT on the audit tables)
+
+    @Test func aCheckpointRowClaimingALargerTreeIsRefusedNotObeyed() async throws {
+        try await with(.postgres) { harness in
+            try await harness.grow(by: 5)
+            let genuine = try #require(try await harness.sign(origin: Self.origin))
+            try await harness.grow(by: 2)
+            // The note of a larger tree, with the genuine signature: the signature no longer verifies.
+            let text = try Checkpoint(origin: Self.origin, size: 1 << 40, rootHash: Checkpoint(parsing: genuine.text).rootHash).text
+            let forged = try SignedNote(text: text, signatures: genuine.signatures).encoded
+            try await harness.tamper?("INSERT INTO audit_checkpoints (origin, size, note) VALUES ('\(Self.origin)', \(1 << 40), '\(forged)')")
+            #expect(try await harness.store.originsAwaitingCheckpoint(limit: 10).contains(Self.origin), "the log is not silenced")
+            do {
+                try await harness.sign(origin: Self.origin)
+                Issue.record("signed after a forged checkpoint row")
+            } catch let refusal as SignCheckpoint.Refusal {
+                #expect(refusal.description.contains("does not verify"))
+            }
+        }
+    }
+
+    @Test func aCheckpointRowWhoseSizeIsNotItsNotesIsRefusedByTheDatabase() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            let logger = Logger(label: "test")
+            let keeper = PostgresRecordKeeper(
+                client: client, origins: Self.origins, clock: SystemClock(), usage: PoolUsage(connectionsMax: 2), logger: logger
+            )
+            let store = PostgresAuditLogStore(client: client, logger: logger)
+            let harness = Harness(keeper: keeper, store: store, tamper: nil, keyring: try SodiumAuditKeyring(rootKey: [UInt8](repeating: 9, count: 32)))
+            try await harness.grow(by: 3)
+            let note = try #require(try await harness.sign(origin: Self.origin)).encoded
+            let error = await #expect(throws: PSQLError.self) {
+                try await client.query("INSERT INTO audit_checkpoints (origin, size, note) VALUES (\(Self.origin), \(Int64(1) << 40), \(note))", logger: logger)
+            }
+            #expect(error?.serverInfo?[.sqlState] == "23514")
+        }
+    }
+
+    @Test func aStoredRotationThatNoEntryAnnouncedIsRefused() async throws {
+        try await with(.postgres) { harness in
+            try await harness.grow(by: 5)
+            try await harness.sign(origin: Self.origin)
+            try await harness.tamper?("INSERT INTO audit_key_rotations (origin, version, entry_idx, overlap_until_ms) VALUES ('\(Self.origin)', 2, 0, 0)")
+            try await harness.grow(by: 1)
+            do {
+                try await harness.sign(origin: Self.origin)
+                Issue.record("signed with a key version that no entry announced")
+            } catch let refusal as SignCheckpoint.Refusal {
+                #expect(refusal == .keyScheduleInvalid(origin: Self.origin, detail: "the stored rotation to version 2 does not match entry 0"))
+            }
+        }
+    }
 }

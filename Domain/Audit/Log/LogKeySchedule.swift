@@ -32,7 +32,7 @@ public struct LogKeySchedule: Hashable, Sendable {
         }
     }
 
-    /// Rotations in order, versions 2, 3, … with entry indices rising.
+    /// Rotations in order, versions 2, 3, … with entry indices strictly rising (one entry announces one version).
     public private(set) var rotations: [Rotation]
 
     public init() {
@@ -53,7 +53,7 @@ public struct LogKeySchedule: Hashable, Sendable {
 
     /// Records a rotation announced by entry `rotation.entryIndex`; it must be the next version.
     public mutating func add(_ rotation: Rotation) throws(Invalid) {
-        guard rotation.version == currentVersion + 1, rotation.entryIndex >= (rotations.last?.entryIndex ?? 0) else {
+        guard rotation.version == currentVersion + 1, rotations.last.map({ rotation.entryIndex > $0.entryIndex }) ?? true else {
             throw .outOfOrder(version: rotation.version, expected: currentVersion + 1)
         }
         rotations.append(rotation)

@@ -70,24 +70,26 @@ public struct SignCheckpoint: Sendable {
 
     /// As `callAsFunction`, also telling how the tree was started.
     public func sign(origin: String) async throws -> (note: SignedNote, start: Start)? {
-        guard let head = try await store.head(origin: origin) else { return nil }
+        // The checkpoint first, then the head: entries are never removed, so a head read later is
+        // never behind a checkpoint that was stored earlier, even while other signers run.
         let previous = try await store.latestCheckpoint(origin: origin).map { try SignedNote(parsing: $0) }
         let previousBody = try previous.map { try Checkpoint(parsing: $0.text) }
-        if let previousBody, previousBody.size >= head.size { return nil }
-        var growth: Growth
-        do {
-            growth = Growth(schedule: try LogKeySchedule(rotations: try await store.keyRotations(origin: origin)))
-        } catch let invalid as LogKeySchedule.Invalid {
-            throw Refusal.keyScheduleInvalid(origin: origin, detail: invalid.description)
-        }
-        if let previous {
-            // Cheap, and first: a checkpoint none of this log's keys can vouch for stops us before any reading.
-            do {
-                let keys = try growth.schedule.versions.map { try signer.verifierKey(origin: origin, version: $0) }
-                _ = try previous.verify(trusting: keys, with: verifier)
-            } catch {
-                throw Refusal.inconsistentWithPreviousCheckpoint(origin: origin, detail: "\(error)")
+        guard let head = try await store.head(origin: origin) else {
+            guard previousBody == nil else {
+                throw Refusal.storedEntriesDisagree(origin: origin, detail: "a checkpoint is stored but no entry")
             }
+            return nil
+        }
+        var growth = Growth(schedule: try await verifiedSchedule(origin: origin, previous: previous, previousBody: previousBody))
+        if let previousBody {
+            // Checked only after the signature: a stored row claiming a larger tree must not
+            // silence the signer.
+            guard previousBody.size <= head.size else {
+                throw Refusal.inconsistentWithPreviousCheckpoint(
+                    origin: origin, detail: "it covers \(previousBody.size) entries, but \(head.size) are stored"
+                )
+            }
+            if previousBody.size == head.size { return nil }
         }
         var (tree, chain, start) = try await startingTree(origin: origin, previous: previousBody, growth: &growth)
         try await append(origin: origin, upTo: head.size, tree: &tree, chain: &chain, growth: &growth)
@@ -118,6 +120,53 @@ public struct SignCheckpoint: Sendable {
         case .conflictingNode(let level, let index):
             throw Refusal.storedNodesDisagree(origin: origin, detail: "node \(index) of level \(level) is stored with another hash")
         }
+    }
+
+    // MARK: - Keys
+
+    /// The log's key schedule as stored, trusted only once checked: the last checkpoint must
+    /// verify under one of its keys (cheap, and first: a checkpoint none of this log's keys vouch
+    /// for stops us before any reading), and every stored rotation must be the `log.key_rotated`
+    /// entry it names, included under that checkpoint, announcing that version with the key this
+    /// signer derives for it and the same overlap.
+    private func verifiedSchedule(origin: String, previous: SignedNote?, previousBody: Checkpoint?) async throws -> LogKeySchedule {
+        let refuse = { (detail: String) in Refusal.keyScheduleInvalid(origin: origin, detail: detail) }
+        let schedule: LogKeySchedule
+        do {
+            schedule = try LogKeySchedule(rotations: try await store.keyRotations(origin: origin))
+        } catch let invalid as LogKeySchedule.Invalid {
+            throw refuse(invalid.description)
+        }
+        guard let previous, let previousBody else {
+            guard schedule.rotations.isEmpty else { throw refuse("rotations are stored but no checkpoint covers them") }
+            return schedule
+        }
+        do {
+            let keys = try schedule.versions.map { try signer.verifierKey(origin: origin, version: $0) }
+            _ = try previous.verify(trusting: keys, with: verifier)
+        } catch {
+            throw Refusal.inconsistentWithPreviousCheckpoint(origin: origin, detail: "\(error)")
+        }
+        for rotation in schedule.rotations {
+            let detail = "the stored rotation to version \(rotation.version) does not match entry \(rotation.entryIndex)"
+            guard rotation.entryIndex < previousBody.size,
+                  let bytes = try await store.entries(origin: origin, from: rotation.entryIndex, count: 1).first,
+                  let leaf = try? AuditLeaf(decoding: bytes), leaf.origin == origin, leaf.index == rotation.entryIndex,
+                  leaf.eventType == RotateLogKey.eventType,
+                  let announcement = RotateLogKey.Announcement(payload: leaf.payload), announcement.origin == origin,
+                  announcement.version == rotation.version, announcement.overlapUntilMs == rotation.overlapUntilMs,
+                  try signer.verifierKey(origin: origin, version: rotation.version).description == announcement.verifierKey
+            else { throw refuse(detail) }
+            var nodes = MerkleNodeSet(treeSize: previousBody.size)
+            let plan = try MerkleTree.inclusionPlan(index: rotation.entryIndex, treeSize: previousBody.size)
+            guard try await store.fill(&nodes, origin: origin, ranges: MerkleNodeSet.ranges(covering: plan.subtrees)).isEmpty,
+                  (try? MerkleTree.verifyInclusion(
+                      leafHash: MerkleTree.leafHash(bytes), index: rotation.entryIndex, treeSize: previousBody.size,
+                      proof: plan.hashes(from: nodes), root: previousBody.rootHash
+                  )) != nil
+            else { throw refuse(detail + " under the last checkpoint") }
+        }
+        return schedule
     }
 
     // MARK: - Up to the last signed size

@@ -221,7 +221,7 @@ public struct PostgresAuditLogStore: AuditLogStore {
                 """
                 SELECT l.origin FROM audit_logs l
                 WHERE COALESCE((SELECT e.idx + 1 FROM audit_entries e WHERE e.origin = l.origin ORDER BY e.idx DESC LIMIT 1), 0)
-                    > COALESCE((SELECT c.size FROM audit_checkpoints c WHERE c.origin = l.origin ORDER BY c.size DESC LIMIT 1), -1)
+                    <> COALESCE((SELECT c.size FROM audit_checkpoints c WHERE c.origin = l.origin ORDER BY c.size DESC LIMIT 1), -1)
                 ORDER BY l.origin LIMIT \(limit)
                 """,
                 logger: logger

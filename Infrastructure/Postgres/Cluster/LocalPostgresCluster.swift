@@ -152,11 +152,8 @@ public struct LocalPostgresCluster: Sendable {
 
     private func initialize(_ state: State) throws {
         let passwordFile = state.clusterDirectory + "/initdb-password"
-        guard FileManager.default.createFile(
-            atPath: passwordFile, contents: Data(state.password.utf8), attributes: [.posixPermissions: 0o600]
-        ) else { throw Failure(description: "cannot write \(passwordFile)") }
-        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-        if isRoot { try chownToPostgres(passwordFile) }
+        try writePrivateFile(passwordFile, Array(state.password.utf8))
+        defer { unlink(passwordFile) }
         try? FileManager.default.removeItem(atPath: dataDirectory(state))
         _ = try runner.runChecked(try tool("initdb"), [
             "-D", dataDirectory(state), "-U", state.user, "--pwfile=\(passwordFile)",
@@ -193,8 +190,14 @@ public struct LocalPostgresCluster: Sendable {
     /// The SQL goes through a 0600 file, so that the password never appears in a process list.
     private func ensureApplicationRole(_ state: State) throws {
         guard let password = state.applicationPassword else { return }
+        guard Self.isGeneratedPassword(password), Self.isGeneratedPassword(state.password) else {
+            throw Failure(description: "\(stateFile.path) holds a password that custos did not generate; remove it and the cluster folder to start over")
+        }
         let role = Self.applicationRole
+        // Nothing of this file may reach the server log, not even when a statement fails.
         let sql = """
+            SET log_statement = 'none';
+            SET log_min_error_statement = 'panic';
             DO $custos$ BEGIN
                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(role)') THEN
                     CREATE ROLE \(role) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD '\(password)';
@@ -204,16 +207,37 @@ public struct LocalPostgresCluster: Sendable {
             END $custos$;
             """
         let file = state.clusterDirectory + "/application-role.sql"
-        guard FileManager.default.createFile(atPath: file, contents: Data(sql.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw Failure(description: "cannot write \(file)")
-        }
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        if isRoot { try chownToPostgres(file) }
+        try writePrivateFile(file, Array(sql.utf8))
+        defer { unlink(file) }
         _ = try runner.runChecked(
             try tool("psql"),
             ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(state.port), "-U", state.user, "-d", state.database, "-f", file],
             environment: ["PGPASSWORD": state.password]
         )
+    }
+
+    /// Writes a 0600 file that only the tools read, never through a link: `O_EXCL | O_NOFOLLOW`
+    /// on a fresh name (a leftover is unlinked first, which never follows a link either), and,
+    /// as root, handed to the postgres user with `fchown` on the open descriptor.
+    private func writePrivateFile(_ path: String, _ bytes: [UInt8]) throws {
+        unlink(path)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw Failure(description: "cannot write \(path)") }
+        defer { close(descriptor) }
+        if isRoot {
+            guard let entry = getpwnam("postgres") else {
+                throw Failure(description: "running as root needs the `postgres` OS user (install postgresql)")
+            }
+            guard fchown(descriptor, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
+                throw Failure(description: "cannot hand \(path) to the postgres user")
+            }
+        }
+        guard write(descriptor, bytes, bytes.count) == bytes.count else { throw Failure(description: "cannot write \(path)") }
+    }
+
+    /// 32 letters and digits, as `randomPassword` makes them: safe inside an SQL literal.
+    static func isGeneratedPassword(_ password: String) -> Bool {
+        password.utf8.count == 32 && password.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     // MARK: Helpers

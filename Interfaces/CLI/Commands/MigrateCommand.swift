@@ -65,6 +65,10 @@ enum DatabaseLocator {
     /// What the application connects as.
     static func url(for configuration: Configuration) throws -> PostgresURL {
         if let raw = configuration.databaseURL { return try PostgresURL(raw) }
+        // Migrating one database and serving another would be a silent mistake.
+        guard configuration.migrationDatabaseURL == nil else {
+            throw Configuration.Invalid(variable: "DATABASE_URL", reason: "must be set when CUSTOS_MIGRATION_DATABASE_URL is")
+        }
         let cluster = try localCluster(configuration, variable: "DATABASE_URL")
         try cluster.start()
         return try cluster.applicationURL()

@@ -2,8 +2,9 @@ import Logging
 import PostgresNIO
 
 /// The role `custos serve` connects as may only read and insert audit rows (docs/audit-log.md
-/// §9, docs/operations.md): no UPDATE, DELETE or TRUNCATE on any audit table, which also rules
-/// out the tables' owner and superusers. In production a role that may do more stops the server
+/// §9, docs/operations.md): no UPDATE (on any column), DELETE or TRUNCATE on any audit table,
+/// no superuser, and no membership in a table owner's role (a member that does not inherit can
+/// still `SET ROLE` to the owner). In production a role that may do more stops the server
 /// before it listens; in development it is a warning, since tests and quick starts connect as
 /// the owner.
 enum ApplicationRoleCheck {
@@ -12,7 +13,7 @@ enum ApplicationRoleCheck {
     struct TooPowerful: Error, CustomStringConvertible {
         let tables: [String]
         var description: String {
-            "DATABASE_URL connects as a role that may update, delete or truncate audit tables (\(tables.joined(separator: ", "))); "
+            "DATABASE_URL connects as a role that may update, delete or truncate audit tables, or become their owner (\(tables.joined(separator: ", "))); "
                 + "connect as the application role custos_app and run migrations with CUSTOS_MIGRATION_DATABASE_URL"
         }
     }
@@ -21,8 +22,10 @@ enum ApplicationRoleCheck {
         let rows = try await client.query(
             """
             SELECT t FROM unnest(\(auditTables)) AS t
-            WHERE to_regclass(t) IS NOT NULL
-              AND (has_table_privilege(t, 'UPDATE') OR has_table_privilege(t, 'DELETE') OR has_table_privilege(t, 'TRUNCATE'))
+            JOIN pg_class c ON c.oid = to_regclass(t)
+            WHERE has_any_column_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE')
+               OR has_table_privilege(c.oid, 'TRUNCATE') OR pg_has_role(c.relowner, 'MEMBER')
+               OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
             ORDER BY t
             """,
             logger: logger

@@ -8,6 +8,9 @@ import ServiceLifecycle
 struct CheckpointService: Service {
     static let interval = Duration.milliseconds(500)
     static let logsPerRoundMax = 1_000
+    /// A log whose checkpoint was refused is tried again (and reported again) after this long,
+    /// not every round: a refusal needs a person, and a rebuild reads the whole log.
+    static let refusalBackoff = Duration.seconds(60)
 
     let store: any AuditLogStore
     let sign: SignCheckpoint
@@ -15,15 +18,16 @@ struct CheckpointService: Service {
 
     func run() async throws {
         // Sleep first: the pool starts beside this service, and a round needs it running.
+        var refused: [String: ContinuousClock.Instant] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: Self.interval)
-            await signRound()
+            await signRound(refused: &refused)
         }
     }
 
     /// One pass over the logs awaiting a checkpoint. A refusal (a fork, or stored entries that
     /// disagree) is logged as critical and the log is left unsigned: it needs a person.
-    func signRound() async {
+    func signRound(refused: inout [String: ContinuousClock.Instant]) async {
         let origins: [String]
         do {
             origins = try await store.originsAwaitingCheckpoint(limit: Self.logsPerRoundMax)
@@ -31,10 +35,13 @@ struct CheckpointService: Service {
             logger.warning("checkpointing: cannot list logs", metadata: ["error": .string(String(describing: error))])
             return
         }
-        for origin in origins {
+        let now = ContinuousClock.now
+        refused = refused.filter { $0.value > now }
+        for origin in origins where refused[origin] == nil {
             do {
                 try await sign(origin: origin)
             } catch let refusal as SignCheckpoint.Refusal {
+                refused[origin] = now + Self.refusalBackoff
                 logger.critical("audit log refused a checkpoint", metadata: ["origin": .string(origin), "reason": .string(refusal.description)])
             } catch {
                 logger.warning("checkpointing failed", metadata: ["origin": .string(origin), "error": .string(String(describing: error))])
