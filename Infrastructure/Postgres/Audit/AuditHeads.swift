@@ -129,6 +129,13 @@ struct InsertEntries: PostgresPreparedStatement {
     let leaves: [AuditLeaf]
 
     func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        Self.appendArrays(leaves, to: &bindings)
+        return bindings
+    }
+
+    /// Binds `leaves` as the four column arrays (origin, idx, leaf, leaf_hash).
+    static func appendArrays(_ leaves: [AuditLeaf], to bindings: inout PostgresBindings) {
         var origins = PostgresArrayBind.texts(capacity: leaves.count)
         var indices = PostgresArrayBind.int8s(capacity: leaves.count)
         var encoded = PostgresArrayBind.byteas(capacity: leaves.count, bytesEach: leaves.first?.encoded.count ?? 0)
@@ -139,12 +146,10 @@ struct InsertEntries: PostgresPreparedStatement {
             encoded.append(bytes: leaf.encoded)
             hashes.append(bytes: leaf.leafHash)
         }
-        var bindings = PostgresBindings(capacity: 4)
         bindings.append(origins)
         bindings.append(indices)
         bindings.append(encoded)
         bindings.append(hashes)
-        return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {}
@@ -154,4 +159,45 @@ struct InsertEntries: PostgresPreparedStatement {
         guard !leaves.isEmpty else { return }
         _ = try await connection.execute(InsertEntries(leaves: leaves), logger: logger)
     }
+}
+
+/// A whole batch in one autocommit statement (migrations/0009): the business rows, the tails the
+/// entries were built on, and the entries. The function raises (and the statement rolls back) on
+/// a taken id (`CU001`) or a tail that moved (`CU002`); the caller then takes the general path.
+struct AppendOnTail: PostgresPreparedStatement {
+    static let sql = """
+        SELECT custos_audit_append_on_tail($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+            $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[],
+            $12::text[], $13::uuid[], $14::bigint[], $15::bytea[], $16::text[], $17::bigint[], $18::bytea[], $19::bytea[])
+        """
+    typealias Row = ()
+
+    let rows: [Transaction]
+    /// Each log's scope and the tail the entries were built on.
+    let tails: [(origin: String, scope: AuditScope, tail: AuditLogHead)]
+    let leaves: [AuditLeaf]
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 19)
+        PostgresTransactionRepository.appendRowArrays(rows, to: &bindings)
+        var origins = PostgresArrayBind.texts(capacity: tails.count)
+        var tenants = PostgresArrayBind.uuids(capacity: tails.count)
+        var next = PostgresArrayBind.int8s(capacity: tails.count)
+        var hashes = PostgresArrayBind.byteas(capacity: tails.count, bytesEach: AuditLeaf.hashByteCount)
+        for (origin, scope, tail) in tails {
+            origins.append(origin)
+            let tenant: UUID? = if case .tenant(let id) = scope { id.rawValue } else { nil }
+            tenants.append(tenant)
+            next.append(Int64(tail.size))
+            hashes.append(bytes: tail.lastLeafHash)
+        }
+        bindings.append(origins)
+        bindings.append(tenants)
+        bindings.append(next)
+        bindings.append(hashes)
+        InsertEntries.appendArrays(leaves, to: &bindings)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {}
 }
