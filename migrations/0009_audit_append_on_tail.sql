@@ -17,6 +17,15 @@ DECLARE
     inserted bigint;
     stale text;
 BEGIN
+    -- The locks first: a writer's next batch, sent while this one is in flight, queues behind it.
+    SELECT w.origin INTO stale
+    FROM custos_audit_lock_logs(origins, tenants) AS w
+    JOIN unnest(origins, expected_next, expected_hash) AS x(origin, next_idx, tail_hash) ON x.origin = w.origin
+    WHERE coalesce(w.idx + 1, 0) <> x.next_idx OR (w.idx IS NOT NULL AND w.leaf_hash IS DISTINCT FROM x.tail_hash)
+    LIMIT 1;
+    IF stale IS NOT NULL THEN
+        RAISE EXCEPTION 'the expected tail of an audit log is stale' USING ERRCODE = 'CU002';
+    END IF;
     INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency,
                               direction, kind, occurred_at, reference, recorded_at)
     SELECT * FROM unnest(t_tenant, t_id, t_account, t_counterparty, t_amount, t_currency,
@@ -28,14 +37,6 @@ BEGIN
     GET DIAGNOSTICS inserted = ROW_COUNT;
     IF inserted <> coalesce(cardinality(t_id), 0) THEN
         RAISE EXCEPTION 'a transaction id is taken' USING ERRCODE = 'CU001';
-    END IF;
-    SELECT w.origin INTO stale
-    FROM custos_audit_lock_logs(origins, tenants) AS w
-    JOIN unnest(origins, expected_next, expected_hash) AS x(origin, next_idx, tail_hash) ON x.origin = w.origin
-    WHERE coalesce(w.idx + 1, 0) <> x.next_idx OR (w.idx IS NOT NULL AND w.leaf_hash IS DISTINCT FROM x.tail_hash)
-    LIMIT 1;
-    IF stale IS NOT NULL THEN
-        RAISE EXCEPTION 'the expected tail of an audit log is stale' USING ERRCODE = 'CU002';
     END IF;
     INSERT INTO audit_entries (origin, idx, leaf, leaf_hash) SELECT * FROM unnest(e_origin, e_idx, e_leaf, e_hash);
 END

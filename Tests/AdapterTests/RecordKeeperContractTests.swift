@@ -12,7 +12,7 @@ import Testing
 /// The contract of `RecordKeeper`, run against the in-memory and the PostgreSQL adapter:
 /// atomic writes with their entries, gap-free logs under concurrency, logs that verify.
 enum KeeperKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case inMemory, postgres, postgresGroupCommit
+    case inMemory, postgres, postgresGroupCommit, postgresGroupCommitTwoFlushers
     var testDescription: String { rawValue }
 
     struct Harness: Sendable {
@@ -29,14 +29,19 @@ enum KeeperKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let repository = InMemoryTransactionRepository()
             let keeper = InMemoryRecordKeeper(transactions: repository, origins: origins, clock: SystemClock())
             try await body(Harness(keeper: keeper, repository: repository, entries: { keeper.entries(of: $0) }))
-        case .postgres, .postgresGroupCommit:
+        case .postgres, .postgresGroupCommit, .postgresGroupCommitTwoFlushers:
             try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
                 let logger = Logger(label: "test")
                 let usage = PoolUsage(connectionsMax: 16)
                 let reader = PostgresAuditLogStore(client: client, logger: logger)
                 let keeper: any RecordKeeper = self == .postgres
                     ? PostgresRecordKeeper(client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger)
-                    : PostgresGroupCommitKeeper(client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger)
+                    : PostgresGroupCommitKeeper(
+                        client: client, origins: origins, clock: SystemClock(), usage: usage, logger: logger,
+                        // Two flushers with small batches: each batch built on the tail of the one in flight.
+                        flushersPerQueue: self == .postgresGroupCommitTwoFlushers ? 2 : 1,
+                        changesPerBatch: self == .postgresGroupCommitTwoFlushers ? 4 : PostgresGroupCommitKeeper.changesPerBatchMax
+                    )
                 try await body(Harness(
                     keeper: keeper,
                     repository: PostgresTransactionRepository(client: client, usage: usage, logger: logger),

@@ -157,7 +157,9 @@ struct InsertEntries: PostgresPreparedStatement {
     /// Runs the insert; nothing for an empty batch.
     static func run(_ leaves: [AuditLeaf], on connection: PostgresConnection, logger: Logger) async throws {
         guard !leaves.isEmpty else { return }
-        _ = try await connection.execute(InsertEntries(leaves: leaves), logger: logger)
+        // Drained, so that a refusal is always thrown here (an INSERT without RETURNING reports it
+        // on completion anyway; draining keeps that true whatever the statement returns).
+        for try await _ in try await connection.execute(InsertEntries(leaves: leaves), logger: logger) {}
     }
 }
 

@@ -26,13 +26,19 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Concurrent writers (1 to 1024).") var writers = 64
         @Option(help: "Seconds to run (1 to 600).") var seconds = 10
         @Flag(help: "One database transaction per change instead of group commit.") var noGroupCommit = false
-        @Option(help: "Group commit: queues of logs, each with one flusher on its own connection (1 to 64).")
+        @Option(help: "Group commit: queues of logs (1 to 64).")
         var partitions = PostgresGroupCommitKeeper.partitionsDefault
+        @Option(help: "Group commit: flushers per queue, each on its own connection (1 to 8).")
+        var flushers = PostgresGroupCommitKeeper.flushersPerQueueDefault
+        @Option(help: "Group commit: changes per batch (1 to 256).")
+        var batch = PostgresGroupCommitKeeper.changesPerBatchDefault
         @Option(help: "Tenant logs the writers spread their changes over (1 to 1024).") var tenants = 1
 
         func run() async throws {
-            guard (1...1024).contains(writers), (1...600).contains(seconds), (1...64).contains(partitions), (1...1024).contains(tenants) else {
-                throw ValidationError("--writers must be 1 to 1024, --seconds 1 to 600, --partitions 1 to 64 and --tenants 1 to 1024")
+            guard (1...1024).contains(writers), (1...600).contains(seconds), (1...64).contains(partitions), (1...1024).contains(tenants),
+                  (1...8).contains(flushers), (1...PostgresGroupCommitKeeper.changesPerBatchMax).contains(batch)
+            else {
+                throw ValidationError("--writers must be 1 to 1024, --seconds 1 to 600, --partitions 1 to 64, --tenants 1 to 1024, --flushers 1 to 8 and --batch 1 to 256")
             }
             let configuration = try options.configuration()
             let server = try DatabaseLocator.migrationURL(for: configuration)
@@ -51,7 +57,7 @@ struct BenchCommand: ParsableCommand {
             }
             try? await Self.admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
             let count = try outcome.get()
-            let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions)")
+            let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions, \(flushers) flushers each, batches of \(batch))")
                 + (tenants > 1 ? ", \(tenants) tenant logs" : "")
             print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
                          writers, mode, count, seconds,
@@ -68,9 +74,18 @@ struct BenchCommand: ParsableCommand {
                     ? PostgresRecordKeeper(client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger)
                     : PostgresGroupCommitKeeper(
                         client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger,
-                        partitions: partitions
+                        partitions: partitions, flushersPerQueue: flushers, changesPerBatch: batch
                     )
-                return try await Self.drive(keeper: keeper, writers: writers, tenants: tenants, seconds: seconds, clock: clock)
+                let acknowledged = try await Self.drive(keeper: keeper, writers: writers, tenants: tenants, seconds: seconds, clock: clock)
+                // Counted only if stored: every acknowledged change has its row and its entry.
+                let rows = try await client.query(
+                    "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM audit_entries)", logger: Self.poolLogger
+                )
+                for try await (transactions, entries) in rows.decode((Int64, Int64).self)
+                where transactions != Int64(acknowledged) || entries != Int64(acknowledged) {
+                    throw ValidationError("\(acknowledged) changes acknowledged, but \(transactions) rows and \(entries) entries stored")
+                }
+                return acknowledged
             }
         }
 
