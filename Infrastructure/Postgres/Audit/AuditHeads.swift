@@ -20,7 +20,8 @@ import PostgresNIO
 ///
 /// A batch's business rows, its locks and its heads come back from one statement
 /// (`InsertRowsAndLockLogs`), its entries go in with a second (`InsertEntries`): with BEGIN and
-/// COMMIT, four round trips per batch, whatever its size. Every statement needs only INSERT and
+/// COMMIT, four round trips per batch, whatever its size. A writer that knows the logs' tails
+/// sends the whole batch as one statement instead (`AppendOnTail`). Every statement needs only INSERT and
 /// SELECT on the audit tables, and the database refuses a gap, a fork or a broken link even from a
 /// writer that skipped the lock (the trigger of 0004).
 enum AuditHeads {

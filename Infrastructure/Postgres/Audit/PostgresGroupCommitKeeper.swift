@@ -8,8 +8,10 @@ import Synchronization
 /// (up to `changesPerBatchMax` changes) in a single database transaction: the business rows, the
 /// logs' append locks and heads in one statement (`AuditHeads`), the entries in a second, one
 /// COMMIT (one fsync) for the whole batch. Each caller returns only after its batch committed.
+/// When the queue knows every log's tail from its last batch, the batch goes as one autocommit
+/// statement instead (`flushOnTails`), which the database checks against those tails.
 ///
-/// Changes are queued by log, in `partitions` queues, each with at most one flusher on its own
+/// Changes are queued by log, in `partitions` queues, each with (by default) one flusher on its own
 /// connection: a log's batches never wait for each other's locks within one process, while the
 /// batches of logs in different queues are written, and committed, side by side (PostgreSQL can
 /// flush their commits together). Measured on one log with 64 writers (docs/performance.md),
