@@ -23,13 +23,6 @@ public struct SHA256: Sendable {
         return hasher.finalize()
     }
 
-    /// The digest of `bytes`, with no allocation.
-    public static func digest(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
-        var hasher = SHA256()
-        hasher.update(bytes)
-        return hasher.finalizeDigest()
-    }
-
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             update(UnsafeRawBufferPointer(buffer))
@@ -237,11 +230,6 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try Swift.withUnsafeBytes(of: storage, body)
-    }
-
-    /// Whether the 32 bytes at `pointer` are this digest.
-    public func equals(bytesAt pointer: UnsafeRawPointer) -> Bool {
-        self == SHA256Digest(loadingFrom: pointer)
     }
 
     public static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {

@@ -24,6 +24,11 @@ public struct AuditReceipt: Hashable, Sendable {
         self.origin = origin
         self.index = index
     }
+
+    /// Where `leaf` landed.
+    public init(_ leaf: AuditLeaf) {
+        self.init(origin: leaf.origin, index: leaf.index)
+    }
 }
 
 /// Keeps business records and their audit entries together: `commit` applies the writes and

@@ -136,6 +136,11 @@ public struct DatabaseFailure: Error, CustomStringConvertible {
         self.code = "\(error.code)"
     }
 
+    /// `error` as a `DatabaseFailure` when it is PostgreSQL's, else unchanged.
+    static func mapped(_ error: any Error, operation: String) -> any Error {
+        (error as? PSQLError).map { DatabaseFailure(operation: operation, $0) } ?? error
+    }
+
     static func wrapping<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()

@@ -22,7 +22,7 @@ public struct Configuration: Sendable {
     public var logFormat = LogFormat.json
     public var environment = Environment.development
     /// The first part of every audit log's origin line (docs/audit-log.md §2). Fixed for the life of a deployment.
-    public var auditOriginPrefix = "custos.localhost/audit"
+    public var auditOriginPrefix = AuditOrigins.defaultPrefix
     /// The audit root key file (64 hex digits). Unset: `<state dir>/audit-root.key`, created on
     /// first use in development; production requires it.
     public var auditKeyFile: String?
@@ -67,9 +67,8 @@ public struct Configuration: Sendable {
             c.environment = environment
         }
         if let raw = env["CUSTOS_AUDIT_ORIGIN_PREFIX"], !raw.isEmpty {
-            let scalars = raw.unicodeScalars
-            guard raw.utf8.count <= 200, !raw.hasSuffix("/"), !raw.contains("+"),
-                  !scalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+            // The rule every origin follows (a C2SP key name), checked on an origin made from it.
+            guard raw.utf8.count <= 200, !raw.hasSuffix("/"), NoteVerifierKey.isValidName(raw + "/system")
             else {
                 throw Invalid(variable: "CUSTOS_AUDIT_ORIGIN_PREFIX",
                               reason: "must be at most 200 bytes, without spaces, '+' or a trailing '/'")

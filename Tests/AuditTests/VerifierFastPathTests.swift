@@ -87,7 +87,7 @@ import Testing
             var bytes = try! EntryBundle.encode(entries)
             if !bytes.isEmpty && Bool.random(using: &random) { bytes = RandomJSON.edit(bytes, &random) }
             let decoded = Result { () throws(EntryBundle.DecodingError) in try EntryBundle.decode(bytes) }
-            let split = Result { () throws(EntryBundle.DecodingError) in try BundleCheck.split(bytes) }
+            let split = Result { () throws(EntryBundle.DecodingError) in try EntryBundle.split(bytes) }
             switch (decoded, split) {
             case let (.success(whole), .success(ranges)): #expect(whole == ranges.map { Array(bytes[$0]) })
             case let (.failure(left), .failure(right)): #expect(left == right)

@@ -5,7 +5,7 @@ public struct AuditLeaf: Hashable, Sendable {
     public static let version: UInt8 = 1
     /// The whole encoded entry: it must fit tlog-tiles' 16-bit entry-bundle length prefix.
     public static let encodedBytesMax = 65_535
-    public static let hashByteCount = 32
+    public static let hashByteCount = SHA256Digest.byteCount
     public static let zeroHash = [UInt8](repeating: 0, count: hashByteCount)
 
     public let origin: String
@@ -105,13 +105,8 @@ public struct AuditLeaf: Hashable, Sendable {
 
     /// `[a-z][a-z0-9_]*` segments joined by dots, at least two segments, at most 255 bytes.
     public static func isValidEventType(_ type: String) -> Bool {
-        guard (1...255).contains(type.utf8.count) else { return false }
-        let segments = type.split(separator: ".", omittingEmptySubsequences: false)
-        return segments.count >= 2 && segments.allSatisfy { segment in
-            guard let first = segment.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
-            return segment.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
-                || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
-        }
+        var type = type
+        return type.withUTF8 { isValidEventType(UnsafeRawBufferPointer($0)) }
     }
 
     static func appendBigEndian(_ value: UInt64, to out: inout [UInt8]) {

@@ -43,3 +43,22 @@ public struct AuditLogHead: Hashable, Sendable {
         return leaf
     }
 }
+
+extension AuditOrigins {
+    /// The entries of `events`, in order, each appended to its log's head in `heads`, which must
+    /// hold every log the events name (a writer holds their locks). What every record keeper does
+    /// with a change's events once it has the heads.
+    public func append(
+        _ events: [AuditEvent], to heads: inout [String: AuditLogHead], nowMs: UInt64
+    ) throws(AuditLeafError) -> [AuditLeaf] {
+        var leaves: [AuditLeaf] = []
+        leaves.reserveCapacity(events.count)
+        for event in events {
+            let origin = origin(of: event.scope)
+            guard var head = heads[origin] else { preconditionFailure("no head for \(origin)") }
+            leaves.append(try head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs))
+            heads[origin] = head
+        }
+        return leaves
+    }
+}

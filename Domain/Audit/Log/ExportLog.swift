@@ -4,11 +4,9 @@
 public struct ExportLog: Sendable {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case noCheckpoint(origin: String)
-        case entriesMissing(origin: String, from: UInt64)
         public var description: String {
             switch self {
             case .noCheckpoint(let origin): "the log \(origin) has no signed checkpoint yet"
-            case .entriesMissing(let origin, let from): "stored entries of \(origin) end at index \(from), before the checkpoint's size"
             }
         }
     }

@@ -82,15 +82,12 @@ public struct RotateLogKey: Sendable {
             origin: origin, version: version, verifierKey: try keys.verifierKey(origin: origin, version: version).description,
             overlapUntilMs: clock.now().unixMillisecondsClamped + overlapMs
         )
-        var events = [AuditEvent(
-            scope: scope, eventType: Self.eventType, context: context, outcome: .success,
-            resourceType: "audit_log", resourceID: origin, details: announcement.details
-        )]
-        if scope != .system {
-            events.append(AuditEvent(
-                scope: .system, eventType: Self.eventType, context: context, outcome: .success,
+        // In the log itself and, for a tenant's log, in the system log too.
+        let events = ([scope] + (scope == .system ? [] : [.system])).map { log in
+            AuditEvent(
+                scope: log, eventType: Self.eventType, context: context, outcome: .success,
                 resourceType: "audit_log", resourceID: origin, details: announcement.details
-            ))
+            )
         }
         return (announcement, try await keeper.commit(AuditedChange(events: events)))
     }

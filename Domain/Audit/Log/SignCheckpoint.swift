@@ -240,18 +240,18 @@ public struct SignCheckpoint: Sendable {
             }
             for (offset, entry) in batch.enumerated() {
                 let index = start + UInt64(offset)
-                let hash: [UInt8]
+                let leaf: AuditLeaf
                 do throws(EntryChain.Broken) {
-                    hash = try chain.accept(entry, at: index)
+                    leaf = try chain.acceptLeaf(entry, at: index)
                 } catch {
                     throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(error.index ?? index): \(error.reason)")
                 }
                 let stored = storedHashes[offset]
-                guard stored.index == index, stored.hash == hash else {
+                guard stored.index == index, stored.hash == leaf.leafHash else {
                     throw Refusal.storedEntriesDisagree(origin: origin, detail: "entry \(index): its stored leaf hash does not match its bytes")
                 }
-                try learnRotation(from: entry, at: index, origin: origin, growth: &growth)
-                tree.append(leafHash: hash)
+                try learnRotation(from: leaf, origin: origin, growth: &growth)
+                tree.append(leafHash: leaf.leafHash)
             }
             tree.forgetLeavesBeforeRightEdge()
         }
@@ -259,8 +259,9 @@ public struct SignCheckpoint: Sendable {
 
     /// A `log.key_rotated` entry must announce the next key version with the key this signer
     /// derives for it; an announcement repeated for a version already known is let be.
-    private func learnRotation(from entry: [UInt8], at index: UInt64, origin: String, growth: inout Growth) throws {
-        guard let leaf = try? AuditLeaf(decoding: entry), leaf.eventType == RotateLogKey.eventType else { return }
+    private func learnRotation(from leaf: AuditLeaf, origin: String, growth: inout Growth) throws {
+        guard leaf.eventType == RotateLogKey.eventType else { return }
+        let index = leaf.index
         let refuse = { (reason: String) in Refusal.keyScheduleInvalid(origin: origin, detail: "entry \(index): \(reason)") }
         guard let announcement = RotateLogKey.Announcement(payload: leaf.payload) else {
             throw refuse("a key rotation without a valid resource id, new_key_version, new_verifier_key and overlap_until_ms")

@@ -81,14 +81,19 @@ public enum EntryBundle {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> [[UInt8]] {
-        var entries: [[UInt8]] = []
+        try split(bytes).map { Array(bytes[$0]) }
+    }
+
+    /// The entries of a bundle as positions in it, without copying them.
+    static func split(_ bytes: [UInt8]) throws(DecodingError) -> [Range<Int>] {
+        var entries: [Range<Int>] = []
         var position = 0
         while position < bytes.count {
             guard position + 2 <= bytes.count else { throw .truncated(entry: entries.count) }
             let length = Int(bytes[position]) << 8 | Int(bytes[position + 1])
             position += 2
             guard position + length <= bytes.count else { throw .truncated(entry: entries.count) }
-            entries.append(Array(bytes[position..<position + length]))
+            entries.append(position..<(position + length))
             position += length
         }
         return entries

@@ -92,7 +92,7 @@ struct BundleCheck: Sendable {
             return
         }
         do throws(EntryBundle.DecodingError) {
-            entries = try BundleCheck.split(bytes)
+            entries = try EntryBundle.split(bytes)
         } catch {
             unreadable = "\(error)"
             return
@@ -111,21 +111,5 @@ struct BundleCheck: Sendable {
             }
         }
         levels = VerifiedTree.bundleLevels(leaves: leaves, hasher: hasher)
-    }
-
-    /// The entries of a bundle as positions: each a big-endian uint16 length and that many bytes,
-    /// refused as `EntryBundle.decode` refuses.
-    static func split(_ bytes: [UInt8]) throws(EntryBundle.DecodingError) -> [Range<Int>] {
-        var entries: [Range<Int>] = []
-        var position = 0
-        while position < bytes.count {
-            guard position + 2 <= bytes.count else { throw .truncated(entry: entries.count) }
-            let length = Int(bytes[position]) << 8 | Int(bytes[position + 1])
-            position += 2
-            guard position + length <= bytes.count else { throw .truncated(entry: entries.count) }
-            entries.append(position..<(position + length))
-            position += length
-        }
-        return entries
     }
 }

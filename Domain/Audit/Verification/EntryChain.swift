@@ -35,6 +35,11 @@ struct EntryChain {
     }
 
     mutating func accept(_ bytes: [UInt8], at index: UInt64) throws(Broken) -> [UInt8] {
+        try acceptLeaf(bytes, at: index).leafHash
+    }
+
+    /// `accept`, returning the decoded entry, for callers that read its fields too.
+    mutating func acceptLeaf(_ bytes: [UInt8], at index: UInt64) throws(Broken) -> AuditLeaf {
         let leaf: AuditLeaf
         do {
             leaf = try AuditLeaf(decoding: bytes)
@@ -63,11 +68,10 @@ struct EntryChain {
         // Strict decoding admits one encoding per entry; checked rather than assumed, since the
         // bytes come from whoever handed over the log.
         guard leaf.encoded == bytes else { throw Broken(check: "entry encoding", reason: "not in canonical form") }
-        let hash = leaf.leafHash
-        guard let digest = SHA256Digest(hash) else { preconditionFailure("a leaf hash is 32 bytes") }
+        guard let digest = SHA256Digest(leaf.leafHash) else { preconditionFailure("a leaf hash is 32 bytes") }
         previousLeafHash = digest
         previousTimestampMs = leaf.timestampMs
-        return hash
+        return leaf
     }
 
     // MARK: The same checks in two halves, for checking many entries side by side

@@ -152,8 +152,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         // two flushers of a queue never build on the same tail.
         let nowMs = clock.now().unixMillisecondsClamped
         let built = queue.tails.withLock { cached -> (
-            heads: [String: AuditLogHead], tails: [(origin: String, scope: AuditScope, tail: AuditLogHead)],
-            leaves: [AuditLeaf], outcomes: [[AuditReceipt]]
+            tails: [(origin: String, scope: AuditScope, tail: AuditLogHead)], leaves: [AuditLeaf], outcomes: [[AuditReceipt]]
         )? in
             guard scopes.keys.allSatisfy({ cached[$0] != nil }) else { return nil }
             var heads = cached.filter { scopes[$0.key] != nil }
@@ -162,22 +161,17 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             var outcomes: [[AuditReceipt]] = []
             do {
                 for change in changes {
-                    var receipts: [AuditReceipt] = []
-                    for event in change.events {
-                        let origin = origins.origin(of: event.scope)
-                        let leaf = try heads[origin]!.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs)
-                        leaves.append(leaf)
-                        receipts.append(AuditReceipt(origin: origin, index: leaf.index))
-                    }
-                    outcomes.append(receipts)
+                    let made = try origins.append(change.events, to: &heads, nowMs: nowMs)
+                    leaves += made
+                    outcomes.append(made.map(AuditReceipt.init))
                 }
             } catch {
                 return nil  // the general path reports an entry that cannot be made, change by change
             }
             for (origin, head) in heads { cached[origin] = head }
-            return (heads, tails, leaves, outcomes)
+            return (tails, leaves, outcomes)
         }
-        guard let (_, tails, leaves, outcomes) = built else { return false }
+        guard let (tails, leaves, outcomes) = built else { return false }
         do {
             try await usage.track {
                 try await client.withConnection { connection in
@@ -191,7 +185,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             return false
         } catch {
             queue.tails.withLock { cached in for origin in scopes.keys { cached[origin] = nil } }
-            let failure: any Error = (error as? PSQLError).map { DatabaseFailure(operation: "group commit", $0) } ?? error
+            let failure: any Error = DatabaseFailure.mapped(error, operation: "group commit")
             for pending in batch { pending.continuation.resume(throwing: failure) }
             return true
         }
@@ -234,7 +228,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             }
         } catch {
             let cause = (error as? BatchNotApplied)?.underlying ?? error
-            let failure: any Error = (cause as? PSQLError).map { DatabaseFailure(operation: "group commit", $0) } ?? cause
+            let failure: any Error = DatabaseFailure.mapped(cause, operation: "group commit")
             for pending in batch { pending.continuation.resume(throwing: failure) }
         }
     }
@@ -268,16 +262,9 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         let nowMs = clock.now().unixMillisecondsClamped
         var leaves: [AuditLeaf] = []
         for (offset, change) in changes.enumerated() where outcomes[offset] == nil {
-            var receipts: [AuditReceipt] = []
-            for event in change.events {
-                let origin = origins.origin(of: event.scope)
-                var head = heads[origin]!
-                let leaf = try head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs)
-                heads[origin] = head
-                leaves.append(leaf)
-                receipts.append(AuditReceipt(origin: origin, index: leaf.index))
-            }
-            outcomes[offset] = .success(receipts)
+            let made = try origins.append(change.events, to: &heads, nowMs: nowMs)
+            leaves += made
+            outcomes[offset] = .success(made.map(AuditReceipt.init))
         }
         try await InsertEntries.run(leaves, on: connection, logger: logger)
         return (outcomes.map { $0! }, heads)

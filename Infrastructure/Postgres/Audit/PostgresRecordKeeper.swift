@@ -47,14 +47,8 @@ public struct PostgresRecordKeeper: RecordKeeper {
         var heads = lockedHeads
         for row in rows where !inserted.contains(row.id) { throw TransactionError.duplicateID(row.id) }
         let nowMs = clock.now().unixMillisecondsClamped
-        var leaves: [AuditLeaf] = []
-        for event in change.events {
-            let origin = origins.origin(of: event.scope)
-            guard var head = heads[origin] else { preconditionFailure("head not locked for \(origin)") }
-            leaves.append(try head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs))
-            heads[origin] = head
-        }
+        let leaves = try origins.append(change.events, to: &heads, nowMs: nowMs)
         try await InsertEntries.run(leaves, on: connection, logger: logger)
-        return leaves.map { AuditReceipt(origin: $0.origin, index: $0.index) }
+        return leaves.map(AuditReceipt.init)
     }
 }

@@ -225,12 +225,8 @@ public struct LocalPostgresCluster: Sendable {
         guard descriptor >= 0 else { throw Failure(description: "cannot write \(path)") }
         defer { close(descriptor) }
         if isRoot {
-            guard let entry = getpwnam("postgres") else {
-                throw Failure(description: "running as root needs the `postgres` OS user (install postgresql)")
-            }
-            guard fchown(descriptor, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
-                throw Failure(description: "cannot hand \(path) to the postgres user")
-            }
+            let (uid, gid) = try Self.postgresUser()
+            guard fchown(descriptor, uid, gid) == 0 else { throw Failure(description: "cannot hand \(path) to the postgres user") }
         }
         guard write(descriptor, bytes, bytes.count) == bytes.count else { throw Failure(description: "cannot write \(path)") }
     }
@@ -255,11 +251,17 @@ public struct LocalPostgresCluster: Sendable {
         return try CommandRunner.locate(name, in: folders)
     }
 
-    private func chownToPostgres(_ path: String) throws {
+    /// The `postgres` OS user's ids, which the cluster's files belong to when running as root.
+    private static func postgresUser() throws -> (uid: uid_t, gid: gid_t) {
         guard let entry = getpwnam("postgres") else {
             throw Failure(description: "running as root needs the `postgres` OS user (install postgresql)")
         }
-        guard chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+    }
+
+    private func chownToPostgres(_ path: String) throws {
+        let (uid, gid) = try Self.postgresUser()
+        guard chown(path, uid, gid) == 0 else {
             throw Failure(description: "cannot hand \(path) to the postgres user")
         }
     }

@@ -70,13 +70,9 @@ struct AuditCommand: ParsableCommand {
             )
             let start = ContinuousClock.now
             let report = verifier.verify(source)
-            let seconds = Self.seconds(ContinuousClock.now - start)
+            let seconds = (ContinuousClock.now - start).inSeconds
             print(json ? VerificationOutput.json(report, seconds: seconds) : VerificationOutput.text(report, seconds: seconds))
             if let failure = report.failure { throw VerificationFailed(reason: failure.description) }
-        }
-
-        static func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
     }
 

@@ -47,11 +47,7 @@ extension AuditCommand {
                 print(try keyring.verifierKey(origin: origin, version: version).description)
                 return
             }
-            let client = PostgresClient(
-                configuration: try DatabaseLocator.url(for: configuration).clientConfiguration(connectionsMax: 1),
-                backgroundLogger: Self.poolLogger
-            )
-            let keys = try await withClient(client) {
+            let keys = try await withApplicationClient(configuration, connectionsMax: 1) { client in
                 try await ReadAuditLog(store: PostgresAuditLogStore(client: client, logger: Self.poolLogger), keys: keyring)
                     .verifierKeys(origin: origin)
             }
@@ -81,11 +77,7 @@ extension AuditCommand {
             let scope = try log.scope()
             let origins = configuration.auditOrigins
             let keyring = try AuditKeys.keyring(for: configuration)
-            let client = PostgresClient(
-                configuration: try DatabaseLocator.url(for: configuration).clientConfiguration(connectionsMax: 2),
-                backgroundLogger: Self.poolLogger
-            )
-            let announcement = try await withClient(client) {
+            let announcement = try await withApplicationClient(configuration, connectionsMax: 2) { client in
                 let store = PostgresAuditLogStore(client: client, logger: Self.poolLogger)
                 let clock = SystemClock()
                 let keeper = PostgresRecordKeeper(
@@ -139,9 +131,7 @@ extension AuditCommand {
             let configuration = try options.configuration()
             let origin = configuration.auditOrigins.origin(of: try log.scope())
             let keyring = try AuditKeys.keyring(for: configuration)
-            let url = try DatabaseLocator.url(for: configuration)
-            let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: Self.poolLogger)
-            let text = try await withClient(client) {
+            let text = try await withApplicationClient(configuration, connectionsMax: 2) { client in
                 let read = ReadAuditLog(store: PostgresAuditLogStore(client: client, logger: Self.poolLogger), keys: keyring)
                 let note = try SignedNote(parsing: try await read.checkpoint(origin: origin))
                 let checkpointSize = try Checkpoint(parsing: note.text).size
@@ -173,9 +163,7 @@ struct StoredLogExport {
         let origin = configuration.auditOrigins.origin(of: scope)
         // Only an export signs, and only it writes a manifest; verifying needs no key at all.
         let keyring = signFirst ? try AuditKeys.keyring(for: configuration) : nil
-        let url = try DatabaseLocator.url(for: configuration)
-        let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: 2), backgroundLogger: Self.poolLogger)
-        return try await withClient(client) {
+        return try await withApplicationClient(configuration, connectionsMax: 2) { client in
             let store = PostgresAuditLogStore(client: client, logger: Self.poolLogger)
             if let keyring {
                 try await SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())(

@@ -41,22 +41,10 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("--writers must be 1 to 1024, --seconds 1 to 600, --partitions 1 to 64, --tenants 1 to 1024, --flushers 1 to 8 and --batch 1 to 256")
             }
             let configuration = try options.configuration()
-            let server = try DatabaseLocator.migrationURL(for: configuration)
-            let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
-            try await Self.admin(server, "CREATE DATABASE \(scratch)")
             let connections = min(writers, 64)
-            let client = PostgresClient(
-                configuration: server.with(database: scratch).clientConfiguration(connectionsMax: connections),
-                backgroundLogger: Self.poolLogger
-            )
-            let outcome: Result<Int, any Error>
-            do {
-                outcome = .success(try await measure(client: client, configuration: configuration, connections: connections))
-            } catch {
-                outcome = .failure(error)
+            let count = try await BenchCommand.withScratchDatabase(configuration, connectionsMax: connections) { client in
+                try await measure(client: client, configuration: configuration, connections: connections)
             }
-            try? await Self.admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
-            let count = try outcome.get()
             let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions, \(flushers) flushers each, batches of \(batch))")
                 + (tenants > 1 ? ", \(tenants) tenant logs" : "")
             print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
@@ -146,7 +134,7 @@ struct BenchCommand: ParsableCommand {
             let start = ContinuousClock.now
             let report = verifier.verify(DirectoryAuditLogSource(directory: URL(fileURLWithPath: directory)))
             let elapsed = ContinuousClock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             guard report.verified else { throw VerificationFailed(reason: report.failure?.description ?? "?") }
             let mebibytes = Double(report.entryBytesVerified) / 1_048_576
             print(String(format: "verify: %d entries, %.1f MiB of entries in %.2f s = %.0f entries/s, %.1f MiB/s",
@@ -175,4 +163,31 @@ struct BenchCommand: ParsableCommand {
                 .write(try TiledLogExport.files(entries: leaves, checkpointNote: note.encoded))
         }
     }
+
+    /// Runs `body` with a client on a scratch database created for it (as the owner) and dropped
+    /// afterwards, whatever happens; `body` runs the client's pool.
+    static func withScratchDatabase<Result: Sendable>(
+        _ configuration: Configuration, connectionsMax: Int, _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let server = try DatabaseLocator.migrationURL(for: configuration)
+        let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
+        try await Append.admin(server, "CREATE DATABASE \(scratch)")
+        let client = PostgresClient(
+            configuration: server.with(database: scratch).clientConfiguration(connectionsMax: connectionsMax),
+            backgroundLogger: poolLogger
+        )
+        let outcome: Swift.Result<Result, any Error>
+        do {
+            outcome = .success(try await body(client))
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await Append.admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
+        return try outcome.get()
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double` (for printing rates).
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

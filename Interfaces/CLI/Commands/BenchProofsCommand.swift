@@ -25,20 +25,9 @@ extension BenchCommand {
                 throw ValidationError("--entries must be 1,000 to 10,000,000 and --samples 10 to 100,000")
             }
             let configuration = try options.configuration()
-            let server = try DatabaseLocator.migrationURL(for: configuration)
-            let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
-            try await Append.admin(server, "CREATE DATABASE \(scratch)")
-            let client = PostgresClient(
-                configuration: server.with(database: scratch).clientConfiguration(connectionsMax: 4), backgroundLogger: Self.poolLogger
-            )
-            let outcome: Result<Void, any Error>
-            do {
-                outcome = .success(try await measure(client: client, configuration: configuration))
-            } catch {
-                outcome = .failure(error)
+            try await BenchCommand.withScratchDatabase(configuration, connectionsMax: 4) { client in
+                try await measure(client: client, configuration: configuration)
             }
-            try? await Append.admin(server, "DROP DATABASE IF EXISTS \(scratch) WITH (FORCE)")
-            try outcome.get()
         }
 
         private func measure(client: PostgresClient, configuration: Configuration) async throws {
@@ -66,13 +55,13 @@ extension BenchCommand {
                     _ = try await keeper.commit(AuditedChange(events: events))
                     filled += count
                 }
-                let fillSeconds = Self.seconds(ContinuousClock.now - fillStart)
+                let fillSeconds = (ContinuousClock.now - fillStart).inSeconds
                 let store = PostgresAuditLogStore(client: client, logger: logger)
                 let keyring = try SodiumAuditKeyring(rootKey: (0..<32).map { _ in UInt8.random(in: 0...255) })
                 let signStart = ContinuousClock.now
                 guard let note = try await SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())(origin: origin)
                 else { throw ValidationError("nothing to sign") }
-                let signSeconds = Self.seconds(ContinuousClock.now - signStart)
+                let signSeconds = (ContinuousClock.now - signStart).inSeconds
                 let checkpoint = try Checkpoint(parsing: note.text)
                 let size = checkpoint.size
 
@@ -85,7 +74,7 @@ extension BenchCommand {
                 guard try await SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())
                     .sign(origin: origin)?.start == .resumed
                 else { throw ValidationError("the second checkpoint did not extend the stored tree") }
-                let extendMs = Self.seconds(ContinuousClock.now - extendStart) * 1_000
+                let extendMs = (ContinuousClock.now - extendStart).inSeconds * 1_000
 
                 let read = ReadAuditLog(store: store, keys: keyring)
                 var random = SystemRandomNumberGenerator()
@@ -100,16 +89,16 @@ extension BenchCommand {
                     )
                     var leaf: [UInt8] = []
                     for try await bytes in rows.decode(Data.self) { leaf = Array(bytes) }
-                    baseline.append(Self.seconds(ContinuousClock.now - start) * 1_000)
+                    baseline.append((ContinuousClock.now - start).inSeconds * 1_000)
 
                     start = ContinuousClock.now
                     let path = try await read.inclusionProof(origin: origin, index: index, size: size)
-                    inclusion.append(Self.seconds(ContinuousClock.now - start) * 1_000)
+                    inclusion.append((ContinuousClock.now - start).inSeconds * 1_000)
 
                     let from = UInt64.random(in: 1...size, using: &random)
                     start = ContinuousClock.now
                     let proof = try await read.consistencyProof(origin: origin, from: from, to: size)
-                    consistency.append(Self.seconds(ContinuousClock.now - start) * 1_000)
+                    consistency.append((ContinuousClock.now - start).inSeconds * 1_000)
 
                     if sample < 20 {  // Served proofs are checked, not just timed.
                         try MerkleTree.verifyInclusion(
@@ -135,10 +124,6 @@ extension BenchCommand {
                 print(String(format: "proofs: consistency: median %.3f ms, p99 %.3f ms (%.2f x the read)",
                              median(consistency), p99(consistency), median(consistency) / median(baseline)))
             }
-        }
-
-        static func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
     }
 }

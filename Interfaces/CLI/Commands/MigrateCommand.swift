@@ -45,6 +45,18 @@ func withClient<Result: Sendable>(_ client: PostgresClient, _ body: () async thr
     }
 }
 
+/// Runs `body` with a client on the database the application uses (`DatabaseLocator.url`), its
+/// pool running, for the one-shot `custos audit` commands.
+func withApplicationClient<Result: Sendable>(
+    _ configuration: Configuration, connectionsMax: Int, _ body: (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(
+        configuration: try DatabaseLocator.url(for: configuration).clientConfiguration(connectionsMax: connectionsMax),
+        backgroundLogger: MigrateCommand.poolLogger
+    )
+    return try await withClient(client) { try await body(client) }
+}
+
 extension ParsableArguments {
     /// One-shot commands hear from the connection pool only about errors: its start-up and
     /// shutdown chatter is noise on a terminal.
@@ -80,6 +92,16 @@ enum DatabaseLocator {
         if let raw = configuration.migrationDatabaseURL { return try PostgresURL(raw) }
         if let raw = configuration.databaseURL { return try PostgresURL(raw) }
         return try localCluster(configuration, variable: "DATABASE_URL").start()
+    }
+
+    /// Both, for `custos serve`: the local cluster, when used, is started once.
+    static func urls(for configuration: Configuration) throws -> (application: PostgresURL, migration: PostgresURL) {
+        guard configuration.databaseURL == nil, configuration.migrationDatabaseURL == nil else {
+            return (try url(for: configuration), try migrationURL(for: configuration))
+        }
+        let cluster = try localCluster(configuration, variable: "DATABASE_URL")
+        let owner = try cluster.start()
+        return (try cluster.applicationURL(), owner)
     }
 
     private static func localCluster(_ configuration: Configuration, variable: String) throws -> LocalPostgresCluster {

@@ -18,8 +18,7 @@ struct ServerAssembly {
 
     static func make(configuration: Configuration, logger: Logger) throws -> ServerAssembly {
         let migrations = try MigrationSet.load(directory: configuration.migrationsURL)
-        let url = try DatabaseLocator.url(for: configuration)
-        let migrationURL = try DatabaseLocator.migrationURL(for: configuration)
+        let (url, migrationURL) = try DatabaseLocator.urls(for: configuration)
         let client = PostgresClient(
             configuration: url.clientConfiguration(connectionsMax: configuration.databaseConnectionsMax),
             backgroundLogger: logger
