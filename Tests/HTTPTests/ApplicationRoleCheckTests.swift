@@ -18,3 +18,19 @@ import TestSupport
         }
     }
 }
+
+/// Which URL each kind of work connects with, and the errors that name the right variable.
+@Suite struct DatabaseLocatorTests {
+    @Test func aBadMigrationURLIsNamedAsSuch() throws {
+        let configuration = try Configuration.fromEnvironment(["CUSTOS_MIGRATION_DATABASE_URL": "mysql://x/y"])
+        let error = #expect(throws: Configuration.Invalid.self) { try DatabaseLocator.migrationURL(for: configuration) }
+        #expect(error?.variable == "CUSTOS_MIGRATION_DATABASE_URL")
+    }
+
+    @Test func aMigrationURLWithoutADatabaseURLIsRefusedForTheApplication() throws {
+        let configuration = try Configuration.fromEnvironment(["CUSTOS_MIGRATION_DATABASE_URL": "postgres://owner@127.0.0.1/custos"])
+        let error = #expect(throws: Configuration.Invalid.self) { try DatabaseLocator.url(for: configuration) }
+        #expect(error?.variable == "DATABASE_URL")
+        #expect(try DatabaseLocator.migrationURL(for: configuration).username == "owner")
+    }
+}

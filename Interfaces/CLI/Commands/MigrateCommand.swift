@@ -89,7 +89,13 @@ enum DatabaseLocator {
     /// What migrations (and other schema owner's work, such as creating scratch databases) run as:
     /// CUSTOS_MIGRATION_DATABASE_URL, else DATABASE_URL, else the local cluster's owner.
     static func migrationURL(for configuration: Configuration) throws -> PostgresURL {
-        if let raw = configuration.migrationDatabaseURL { return try PostgresURL(raw) }
+        if let raw = configuration.migrationDatabaseURL {
+            do {
+                return try PostgresURL(raw)
+            } catch let error as PostgresURL.ParseError {
+                throw Configuration.Invalid(variable: "CUSTOS_MIGRATION_DATABASE_URL", reason: "is not a valid postgres:// URL: \(error.reason)")
+            }
+        }
         if let raw = configuration.databaseURL { return try PostgresURL(raw) }
         return try localCluster(configuration, variable: "DATABASE_URL").start()
     }
