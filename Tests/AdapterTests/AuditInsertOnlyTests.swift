@@ -74,6 +74,20 @@ import Testing
         }
     }
 
+    /// Entry 0 needs its log registered (migrations/0010, which replaced the foreign key); every
+    /// later entry needs a predecessor in the same log, so it is registered too.
+    @Test func anEntryOfAnUnregisteredLogIsRefused() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            let unregistered = AuditOrigins().origin(of: .tenant(Fixtures.tenantB))
+            let first = try next(AuditLogHead(origin: unregistered, size: 0, lastLeafHash: [UInt8](repeating: 0, count: 32), lastTimestampMs: 0), 2)
+            #expect(await insert(first, client) == "23503", "entry 0 of a log missing from audit_logs")
+            #expect(await insert([first[1]], client) == "23503", "entry 1 of it, without entry 0")
+            #expect(try await TestDatabase.count("audit_entries", client) == 0)
+            try await client.query("INSERT INTO audit_logs (origin, tenant_id) VALUES (\(unregistered), \(Fixtures.tenantB.rawValue))", logger: logger)
+            #expect(await insert(first, client) == nil, "once registered, it goes in")
+        }
+    }
+
     @Test func aForkIsRefused() async throws {
         try await TestDatabase.withDatabase { client, _ in
             let head = try await logWith(2, client)

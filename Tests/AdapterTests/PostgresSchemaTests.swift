@@ -12,6 +12,8 @@ import Testing
     @Test(arguments: [
         ("amount_minor", "0"), ("amount_minor", "1000000000000000"), ("currency", "'eur'"),
         ("direction", "'sideways'"), ("kind", "'cheque'"), ("account_id", "' space'"), ("reference", "''"),
+        ("account_id", "''"), ("account_id", "'-ACC'"), ("account_id", "repeat('A', 65)"), ("account_id", "'AC C'"),
+        ("counterparty_account", "''"), ("counterparty_account", "'.CP'"), ("counterparty_account", "repeat('C', 65)"),
         ("occurred_at", "'1969-12-31 23:59:59+00'"), ("occurred_at", "'infinity'"), ("recorded_at", "'10000-01-01 00:00:00+00'"),
     ])
     func checkConstraintsRejectInvalidRows(column: String, value: String) async throws {
@@ -29,6 +31,22 @@ import Testing
             }
             let rows = try await TestDatabase.count("transactions", client)
             #expect(rows == 0)
+        }
+    }
+
+    /// The bounds of the identifier checks (migrations/0010): 64 characters, any of `._:/-` after
+    /// an alphanumeric first one.
+    @Test func identifierChecksAcceptTheirWholeRange() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            try await client.query(
+                """
+                INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency, direction,
+                                          kind, occurred_at, recorded_at)
+                VALUES (gen_random_uuid(), gen_random_uuid(), repeat('A', 64), 'c0._:/-', 1, 'EUR', 'debit', 'cash', now(), now())
+                """,
+                logger: .init(label: "test")
+            )
+            #expect(try await TestDatabase.count("transactions", client) == 1)
         }
     }
 }
