@@ -9,8 +9,27 @@ public struct Identifier<Tag>: Hashable, Sendable, CustomStringConvertible {
         guard let uuid = UUID(uuidString: string) else { return nil }
         self.rawValue = uuid
     }
-    /// Lower-case canonical form, as sent over the wire and stored.
-    public var description: String { rawValue.uuidString.lowercased() }
+    /// Lower-case canonical form, as sent over the wire and stored (8-4-4-4-12 hex digits).
+    /// Formatted here rather than through `uuidString.lowercased()`, which formats with
+    /// `snprintf` and then copies: origins and audit payloads name ids on every append.
+    public var description: String {
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: rawValue.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { output in
+                var at = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        output[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    output[at] = digits.utf8Start[Int(byte >> 4)]
+                    output[at + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                    at += 2
+                }
+                return at
+            }
+        }
+    }
 }
 
 public enum TenantTag {}

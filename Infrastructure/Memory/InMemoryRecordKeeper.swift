@@ -45,7 +45,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
             for event in change.events {
                 let origin = origins.origin(of: event.scope)
                 var log = staged[origin] ?? (AuditLogHead(origin: origin), [])
-                let leaf = try log.head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs)
+                let leaf = try log.head.append(eventType: event.eventType, actor: event.actor, canonicalPayload: event.canonicalPayload, nowMs: nowMs)
                 log.entries.append(leaf.encoded)
                 staged[origin] = log
                 receipts.append(AuditReceipt(origin: origin, index: leaf.index))

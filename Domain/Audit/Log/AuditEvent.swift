@@ -48,6 +48,9 @@ public struct AuditEvent: Hashable, Sendable {
     public let eventType: String
     public let actor: String
     public let payload: CanonicalJSON
+    /// `payload` as RFC 8785 bytes, encoded once here, in the caller's task: what the entry
+    /// stores, and what a record keeper checks and frames without encoding it again.
+    public let canonicalPayload: [UInt8]
 
     public enum Outcome: String, Sendable { case success, failure }
 
@@ -68,5 +71,6 @@ public struct AuditEvent: Hashable, Sendable {
         self.eventType = eventType
         self.actor = context.actor
         self.payload = .object(.init(members))
+        self.canonicalPayload = payload.canonicalBytes
     }
 }

@@ -21,9 +21,10 @@ public struct AuditLeaf: Hashable, Sendable {
     public let leafHash: [UInt8]
 
     /// Checks every field's bounds; throws rather than trapping, since entries are rebuilt from storage.
+    /// `hasher` computes the leaf hash (a writer may pass the machine's SHA instructions).
     public init(
         origin: String, index: UInt64, timestampMs: UInt64, previousLeafHash: [UInt8],
-        eventType: String, actor: String, payload: [UInt8]
+        eventType: String, actor: String, payload: [UInt8], hasher: any SHA256Hashing = PortableSHA256()
     ) throws(AuditLeafError) {
         guard previousLeafHash.count == AuditLeaf.hashByteCount else { throw .fieldOutOfBounds("previous_leaf_hash") }
         try AuditLeaf.checkBounds(origin: origin, eventType: eventType, actor: actor, payload: payload)
@@ -40,7 +41,7 @@ public struct AuditLeaf: Hashable, Sendable {
             eventType: eventType, actor: actor, payload: payload, byteCount: byteCount
         )
         self.encoded = bytes
-        self.leafHash = MerkleTree.leafHash(bytes)
+        self.leafHash = bytes.withUnsafeBytes { hasher.leafHash($0).bytes }
     }
 
     /// Whether an entry with these variable-length fields can be encoded (index, time and hash

@@ -33,9 +33,16 @@ public struct AuditLogHead: Hashable, Sendable {
     public mutating func append(
         eventType: String, actor: String, payload: CanonicalJSON, nowMs: UInt64
     ) throws(AuditLeafError) -> AuditLeaf {
+        try append(eventType: eventType, actor: actor, canonicalPayload: payload.canonicalBytes, nowMs: nowMs)
+    }
+
+    /// Makes the next entry from an already canonical payload (`AuditEvent.canonicalPayload`).
+    public mutating func append(
+        eventType: String, actor: String, canonicalPayload: [UInt8], nowMs: UInt64, hasher: any SHA256Hashing = PortableSHA256()
+    ) throws(AuditLeafError) -> AuditLeaf {
         let leaf = try AuditLeaf(
             origin: origin, index: size, timestampMs: max(nowMs, lastTimestampMs), previousLeafHash: lastLeafHash,
-            eventType: eventType, actor: actor, payload: payload.canonicalBytes
+            eventType: eventType, actor: actor, payload: canonicalPayload, hasher: hasher
         )
         size += 1
         lastLeafHash = leaf.leafHash
@@ -49,14 +56,14 @@ extension AuditOrigins {
     /// hold every log the events name (a writer holds their locks). What every record keeper does
     /// with a change's events once it has the heads.
     public func append(
-        _ events: [AuditEvent], to heads: inout [String: AuditLogHead], nowMs: UInt64
+        _ events: [AuditEvent], to heads: inout [String: AuditLogHead], nowMs: UInt64, hasher: any SHA256Hashing = PortableSHA256()
     ) throws(AuditLeafError) -> [AuditLeaf] {
         var leaves: [AuditLeaf] = []
         leaves.reserveCapacity(events.count)
         for event in events {
             let origin = origin(of: event.scope)
             guard var head = heads[origin] else { preconditionFailure("no head for \(origin)") }
-            leaves.append(try head.append(eventType: event.eventType, actor: event.actor, payload: event.payload, nowMs: nowMs))
+            leaves.append(try head.append(eventType: event.eventType, actor: event.actor, canonicalPayload: event.canonicalPayload, nowMs: nowMs, hasher: hasher))
             heads[origin] = head
         }
         return leaves

@@ -51,6 +51,8 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
     private let clock: any Clock
     private let usage: PoolUsage
     private let logger: Logger
+    /// Hashes the entries this keeper makes (the flusher does it while its batch's callers wait).
+    private let hasher: any SHA256Hashing
     private let single: PostgresRecordKeeper
     /// One queue per partition of the logs, each with at most one flusher (one pooled connection).
     private let queues: [Queue]
@@ -65,7 +67,8 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         client: PostgresClient, origins: AuditOrigins, clock: any Clock, usage: PoolUsage, logger: Logger,
         partitions: Int = PostgresGroupCommitKeeper.partitionsDefault,
         flushersPerQueue: Int = PostgresGroupCommitKeeper.flushersPerQueueDefault,
-        changesPerBatch: Int = PostgresGroupCommitKeeper.changesPerBatchDefault
+        changesPerBatch: Int = PostgresGroupCommitKeeper.changesPerBatchDefault,
+        hasher: any SHA256Hashing = PortableSHA256()
     ) {
         precondition((1...64).contains(partitions), "1 to 64 partitions")
         precondition((1...8).contains(flushersPerQueue), "1 to 8 flushers a queue")
@@ -77,6 +80,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         self.clock = clock
         self.usage = usage
         self.logger = logger
+        self.hasher = hasher
         self.single = PostgresRecordKeeper(client: client, origins: origins, clock: clock, usage: usage, logger: logger)
         self.queues = (0..<partitions).map { _ in Queue() }
     }
@@ -88,7 +92,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         for event in change.events {
             try AuditLeaf.checkBounds(
                 origin: origins.origin(of: event.scope), eventType: event.eventType, actor: event.actor,
-                payload: event.payload.canonicalBytes
+                payload: event.canonicalPayload
             )
         }
         // The queue of the first event's log (a change's events are in one log today); the batch
@@ -161,7 +165,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             var outcomes: [[AuditReceipt]] = []
             do {
                 for change in changes {
-                    let made = try origins.append(change.events, to: &heads, nowMs: nowMs)
+                    let made = try origins.append(change.events, to: &heads, nowMs: nowMs, hasher: hasher)
                     leaves += made
                     outcomes.append(made.map(AuditReceipt.init))
                 }
@@ -262,7 +266,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         let nowMs = clock.now().unixMillisecondsClamped
         var leaves: [AuditLeaf] = []
         for (offset, change) in changes.enumerated() where outcomes[offset] == nil {
-            let made = try origins.append(change.events, to: &heads, nowMs: nowMs)
+            let made = try origins.append(change.events, to: &heads, nowMs: nowMs, hasher: hasher)
             leaves += made
             outcomes[offset] = .success(made.map(AuditReceipt.init))
         }

@@ -1,3 +1,4 @@
+import CryptoAdapters
 import Domain
 import HTTPInterface
 import Hummingbird
@@ -28,7 +29,8 @@ struct ServerAssembly {
         let clock = SystemClock()
         let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
         let keeper = PostgresGroupCommitKeeper(
-            client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: logger
+            client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: logger,
+            hasher: SwiftCryptoSHA256()
         )
         let auditStore = PostgresAuditLogStore(client: client, logger: logger)
         let keyring = try AuditKeys.keyring(for: configuration, create: true)
