@@ -20,8 +20,15 @@ struct BenchCommand: ParsableCommand {
 
     struct Append: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Audited transaction commits per second, each with its entry, into a fresh scratch database."
+            abstract: "Audited commits per second into a fresh scratch database: transaction rows with their entries, or entries alone."
         )
+        /// What one change is.
+        enum Workload: String, ExpressibleByArgument, CaseIterable {
+            /// A transaction row and its `transaction.recorded` entry, as `POST /v1/transactions` commits.
+            case recorded
+            /// A `transaction.read` entry alone, as every audited read appends (`GetTransaction`).
+            case read
+        }
         @OptionGroup var options: DatabaseOptions
         @Option(help: "Concurrent writers (1 to 1024).") var writers = 64
         @Option(help: "Seconds to run (1 to 600).") var seconds = 10
@@ -33,6 +40,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Group commit: changes per batch (1 to 256).")
         var batch = PostgresGroupCommitKeeper.changesPerBatchDefault
         @Option(help: "Tenant logs the writers spread their changes over (1 to 1024).") var tenants = 1
+        @Option(help: "What a change is: recorded (a transaction row and its entry) or read (an audited read's entry alone).")
+        var workload = Workload.recorded
 
         func run() async throws {
             guard (1...1024).contains(writers), (1...600).contains(seconds), (1...64).contains(partitions), (1...1024).contains(tenants),
@@ -46,7 +55,7 @@ struct BenchCommand: ParsableCommand {
                 try await measure(client: client, configuration: configuration, connections: connections)
             }
             let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions, \(flushers) flushers each, batches of \(batch))")
-                + (tenants > 1 ? ", \(tenants) tenant logs" : "")
+                + (tenants > 1 ? ", \(tenants) tenant logs" : "") + (workload == .read ? ", entries alone (audited reads)" : "")
             print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
                          writers, mode, count, seconds,
                          Double(count) / Double(seconds)))
@@ -62,15 +71,19 @@ struct BenchCommand: ParsableCommand {
                     ? PostgresRecordKeeper(client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger)
                     : PostgresGroupCommitKeeper(
                         client: client, origins: configuration.auditOrigins, clock: clock, usage: usage, logger: Self.poolLogger,
-                        partitions: partitions, flushersPerQueue: flushers, changesPerBatch: batch
+                        partitions: partitions, flushersPerQueue: flushers, changesPerBatch: batch,
+                        hasher: SwiftCryptoSHA256()  // as `custos serve` does
                     )
-                let acknowledged = try await Self.drive(keeper: keeper, writers: writers, tenants: tenants, seconds: seconds, clock: clock)
-                // Counted only if stored: every acknowledged change has its row and its entry.
+                let acknowledged = try await Self.drive(
+                    keeper: keeper, writers: writers, tenants: tenants, seconds: seconds, clock: clock, workload: workload
+                )
+                // Counted only if stored: every acknowledged change has its entry, and its row when it records one.
+                let rowsExpected = workload == .recorded ? Int64(acknowledged) : 0
                 let rows = try await client.query(
                     "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM audit_entries)", logger: Self.poolLogger
                 )
                 for try await (transactions, entries) in rows.decode((Int64, Int64).self)
-                where transactions != Int64(acknowledged) || entries != Int64(acknowledged) {
+                where transactions != rowsExpected || entries != Int64(acknowledged) {
                     throw ValidationError("\(acknowledged) changes acknowledged, but \(transactions) rows and \(entries) entries stored")
                 }
                 return acknowledged
@@ -78,9 +91,12 @@ struct BenchCommand: ParsableCommand {
         }
 
         /// Writer n appends to tenant n mod `tenants`'s log (one log, the worst case for its lock, by default).
-        static func drive(keeper: any RecordKeeper, writers: Int, tenants: Int, seconds: Int, clock: SystemClock) async throws -> Int {
+        static func drive(
+            keeper: any RecordKeeper, writers: Int, tenants: Int, seconds: Int, clock: SystemClock, workload: Workload
+        ) async throws -> Int {
             let deadline = ContinuousClock.now + .seconds(seconds)
             let logs = (0..<tenants).map { _ in TenantID(UUID()) }
+            let ids = UUIDv7Generator(clock: clock)  // as the server makes transaction ids
             return try await withThrowingTaskGroup(of: Int.self) { group in
                 for writer in 0..<writers {
                     let tenant = logs[writer % tenants]
@@ -88,16 +104,18 @@ struct BenchCommand: ParsableCommand {
                         var done = 0
                         while ContinuousClock.now < deadline {
                             let transaction = Transaction(
-                                id: TransactionID(UUID()), tenantID: tenant, accountID: AccountIdentifier("ACC-001")!,
+                                id: ids.newTransactionID(), tenantID: tenant, accountID: AccountIdentifier("ACC-001")!,
                                 counterpartyAccount: AccountIdentifier("DE89370400440532013000")!,
                                 money: Money(amountMinor: 12_345, currency: Currency(code: "EUR")!)!, direction: .debit,
                                 kind: .transfer, occurredAt: clock.now(), reference: Reference("bench"), recordedAt: clock.now()
                             )
                             let event = AuditEvent(
-                                scope: .tenant(tenant), eventType: "transaction.recorded", context: .unauthenticated,
-                                outcome: .success, resourceType: "transaction", resourceID: transaction.id.description
+                                scope: .tenant(tenant), eventType: workload == .recorded ? "transaction.recorded" : "transaction.read",
+                                context: .unauthenticated, outcome: .success, resourceType: "transaction",
+                                resourceID: transaction.id.description
                             )
-                            _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(transaction)], events: [event]))
+                            let writes: [BusinessWrite] = workload == .recorded ? [.insertTransaction(transaction)] : []
+                            _ = try await keeper.commit(AuditedChange(writes: writes, events: [event]))
                             done += 1
                         }
                         return done
