@@ -1,0 +1,63 @@
+/// A data key's row (docs/encryption.md §3.2): one version of one subject's key, wrapped under
+/// its tenant's key-encryption key, until it is destroyed.
+public struct DataKeyRecord: Hashable, Sendable {
+    public enum Status: String, Hashable, Sendable, CaseIterable {
+        /// The subject's newest version: new values are sealed with it.
+        case active
+        /// An older version: still opens what it sealed, seals nothing new.
+        case retired
+        /// Shredded: the wrapped key is gone, and what it sealed reads as erased.
+        case destroyed
+    }
+
+    public let reference: DataKeyReference
+    public let subject: DataSubject
+    public let status: Status
+    /// `nil` once destroyed.
+    public let wrapped: WrappedDataKey?
+
+    public init(reference: DataKeyReference, subject: DataSubject, status: Status, wrapped: WrappedDataKey?) {
+        precondition((status == .destroyed) == (wrapped == nil), "only a destroyed key has no wrapped bytes")
+        precondition(wrapped.map { $0.reference == reference && $0.tenant == subject.tenant } ?? true, "the wrapped key is this key")
+        self.reference = reference
+        self.subject = subject
+        self.status = status
+        self.wrapped = wrapped
+    }
+}
+
+/// Port: where data keys and key-encryption-key versions are kept. Every method is scoped by
+/// tenant.
+public protocol DataKeyStore: Sendable {
+    /// The tenant's current key-encryption-key version; version 1 is registered on first use.
+    func currentKEKVersion(tenant: TenantID) async throws -> UInt32
+    /// The subject's active data key, or nil when it has none (never had one, or was shredded).
+    func activeKey(of subject: DataSubject) async throws -> DataKeyRecord?
+    /// Stores `key` as the subject's first data key unless one exists already; returns the
+    /// subject's active key afterwards (`key`, or the one a concurrent writer stored first).
+    /// Throws `DataKeyError.subjectShredded` for a subject whose keys were destroyed.
+    func addFirstKey(_ key: WrappedDataKey, subject: DataSubject) async throws -> DataKeyRecord
+    /// The tenant's data key with this id, whatever its status, or nil.
+    func key(_ id: DataKeyID, tenant: TenantID) async throws -> DataKeyRecord?
+}
+
+public enum DataKeyError: DomainError, Equatable, CustomStringConvertible {
+    /// The subject was shredded: nothing new may be stored for it.
+    case subjectShredded
+    /// No such data key in this tenant.
+    case unknownKey(DataKeyID)
+
+    public var slug: String {
+        switch self {
+        case .subjectShredded: "subject-erased"
+        case .unknownKey: "field-undecryptable"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .subjectShredded: "the subject's data was erased; nothing new is stored for it"
+        case .unknownKey(let id): "no data key \(id) in this tenant"
+        }
+    }
+}
