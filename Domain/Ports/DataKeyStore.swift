@@ -4,7 +4,9 @@ public struct DataKeyRecord: Hashable, Sendable {
     public enum Status: String, Hashable, Sendable, CaseIterable {
         /// The subject's newest version: new values are sealed with it.
         case active
-        /// An older version: still opens what it sealed, seals nothing new.
+        /// Replaced by a newer version in a rotation: still opens the rows it sealed, seals nothing new.
+        case superseded
+        /// Superseded and no longer protecting any row (`keys reencrypt` moved them).
         case retired
         /// Shredded: the wrapped key is gone, and what it sealed reads as erased.
         case destroyed
@@ -33,30 +35,29 @@ public protocol DataKeyStore: Sendable {
     func currentKEKVersion(tenant: TenantID) async throws -> UInt32
     /// The subject's active data key, or nil when it has none (never had one, or was shredded).
     func activeKey(of subject: DataSubject) async throws -> DataKeyRecord?
-    /// Stores `key` as the subject's first data key unless one exists already; returns the
-    /// subject's active key afterwards (`key`, or the one a concurrent writer stored first).
-    /// Throws `DataKeyError.subjectShredded` for a subject whose keys were destroyed.
-    func addFirstKey(_ key: WrappedDataKey, subject: DataSubject) async throws -> DataKeyRecord
+    /// The subject's newest data-key version, whatever its status, or nil when it has none. (Keys
+    /// are added through a `RecordKeeper`, `BusinessWrite.addDataKey`, with their audit entry.)
+    func newestVersion(of subject: DataSubject) async throws -> UInt32?
     /// The tenant's data key with this id, whatever its status, or nil.
     func key(_ id: DataKeyID, tenant: TenantID) async throws -> DataKeyRecord?
 }
 
 public enum DataKeyError: DomainError, Equatable, CustomStringConvertible {
-    /// The subject was shredded: nothing new may be stored for it.
-    case subjectShredded
+    /// Another writer added the subject's active key first (the write is refused, nothing stored).
+    case keyExists
     /// No such data key in this tenant.
     case unknownKey(DataKeyID)
 
     public var slug: String {
         switch self {
-        case .subjectShredded: "subject-erased"
+        case .keyExists: "data-key-conflict"
         case .unknownKey: "field-undecryptable"
         }
     }
 
     public var description: String {
         switch self {
-        case .subjectShredded: "the subject's data was erased; nothing new is stored for it"
+        case .keyExists: "the subject already has an active data key"
         case .unknownKey(let id): "no data key \(id) in this tenant"
         }
     }

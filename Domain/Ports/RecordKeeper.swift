@@ -1,7 +1,10 @@
 /// A change to business records, as data, so that a record keeper can apply many of them in
 /// one database transaction (group commit).
 public enum BusinessWrite: Hashable, Sendable {
-    case insertTransaction(Transaction)
+    case insertTransaction(StoredTransaction)
+    /// A subject's new active data key. Refused with `DataKeyError.keyExists` when the subject
+    /// has an active key already.
+    case addDataKey(DataKeyRecord)
 }
 
 /// Business writes and the audit events that record them: applied together or not at all.

@@ -5,11 +5,13 @@ public struct RecordTransaction: Sendable {
     private let keeper: any RecordKeeper
     private let clock: any Clock
     private let ids: any IDGenerator
+    private let fields: FieldProtection
 
-    public init(keeper: any RecordKeeper, clock: any Clock, ids: any IDGenerator) {
+    public init(keeper: any RecordKeeper, clock: any Clock, ids: any IDGenerator, fields: FieldProtection) {
         self.keeper = keeper
         self.clock = clock
         self.ids = ids
+        self.fields = fields
     }
 
     /// Throws `ValidationFailed` listing every invalid field, or whatever the keeper throws.
@@ -25,12 +27,14 @@ public struct RecordTransaction: Sendable {
             try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation-failed")
             throw error
         }
+        let key = try await fields.activeKey(of: DataSubject(tenant: tenant, id: transaction.accountID), context: context)
+        let stored = try fields.seal(transaction, key: key)
         let event = AuditEvent(
             scope: .tenant(tenant), eventType: "transaction.recorded", context: context, outcome: .success,
             resourceType: "transaction", resourceID: transaction.id.description,
-            details: TransactionAudit.details(of: transaction)
+            details: TransactionAudit.details(of: stored)
         )
-        _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(transaction)], events: [event]))
+        _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(stored)], events: [event]))
         return transaction
     }
 
@@ -64,35 +68,91 @@ public struct RecordTransaction: Sendable {
 public struct GetTransaction: Sendable {
     private let repository: any TransactionRepository
     private let keeper: any RecordKeeper
+    private let fields: FieldProtection
 
-    public init(repository: any TransactionRepository, keeper: any RecordKeeper) {
+    public init(repository: any TransactionRepository, keeper: any RecordKeeper, fields: FieldProtection) {
         self.repository = repository
         self.keeper = keeper
+        self.fields = fields
     }
 
-    /// Throws `TransactionError.notFound` when the tenant has no transaction with this id.
+    /// Throws `TransactionError.notFound` when the tenant has no transaction with this id, and
+    /// `FieldCipherError` when a protected field does not open (an erased one reads `.erased`).
     public func callAsFunction(id: TransactionID, tenant: TenantID, context: AuditContext) async throws -> Transaction {
-        let transaction = try await repository.transaction(id: id, tenant: tenant)
+        let stored = try await repository.transaction(id: id, tenant: tenant)
         let event = AuditEvent(
             scope: .tenant(tenant), eventType: "transaction.read", context: context,
-            outcome: transaction == nil ? .failure : .success, resourceType: "transaction", resourceID: id.description
+            outcome: stored == nil ? .failure : .success, resourceType: "transaction", resourceID: id.description
         )
         _ = try await keeper.commit(AuditedChange(events: [event]))
-        guard let transaction else { throw TransactionError.notFound(id) }
-        precondition(transaction.id == id && transaction.tenantID == tenant, "repository returned a foreign row")
-        return transaction
+        guard let stored else { throw TransactionError.notFound(id) }
+        precondition(stored.id == id && stored.tenantID == tenant, "repository returned a foreign row")
+        return try fields.open(stored)
+    }
+}
+
+/// Finds a tenant's transactions by counterparty account, through its blind index: candidates
+/// are read by index value, opened, and kept only when the value itself matches. The search is
+/// audited (how many matched; never the searched value). Erased rows never match: a shred
+/// removes their index values.
+public struct FindTransactions: Sendable {
+    public static let limitMax = 100
+    private let repository: any TransactionRepository
+    private let keeper: any RecordKeeper
+    private let fields: FieldProtection
+
+    public init(repository: any TransactionRepository, keeper: any RecordKeeper, fields: FieldProtection) {
+        self.repository = repository
+        self.keeper = keeper
+        self.fields = fields
+    }
+
+    public func callAsFunction(
+        counterpartyAccount: String, tenant: TenantID, limit: Int, context: AuditContext
+    ) async throws -> [Transaction] {
+        precondition((1...Self.limitMax).contains(limit), "1 to \(Self.limitMax) results")
+        let wanted = BlindIndex.normalize(counterpartyAccount)
+        let index = fields.indexValue(counterpartyAccount, in: .counterpartyAccount, tenant: tenant)
+        // Candidates beyond `limit`: false positives of the truncated index are dropped below.
+        let candidates = try await repository.transactions(counterpartyAccountIndex: index, tenant: tenant, limit: limit * 4)
+        var found: [Transaction] = []
+        for stored in candidates where found.count < limit {
+            precondition(stored.tenantID == tenant, "repository returned a foreign row")
+            let transaction = try fields.open(stored)
+            if let account = transaction.counterpartyAccount.value, BlindIndex.normalize(account.value) == wanted {
+                found.append(transaction)
+            }
+        }
+        let event = AuditEvent(
+            scope: .tenant(tenant), eventType: "transaction.searched", context: context, outcome: .success,
+            resourceType: "transaction", resourceID: "search",
+            details: ["by": .string("counterparty_account"), "matches": CanonicalJSON(exactly: found.count) ?? .null,
+                      "candidates": CanonicalJSON(exactly: candidates.count) ?? .null]
+        )
+        _ = try await keeper.commit(AuditedChange(events: [event]))
+        return found
     }
 }
 
 /// What the audit log says about a transaction: amounts and kinds, never account numbers or the
 /// free-text reference (they may identify people; they are encrypted at rest later).
 enum TransactionAudit {
-    static func details(of transaction: Transaction) -> [String: CanonicalJSON] {
-        [
+    /// Amounts and kinds; for the encrypted fields, SHA-256 digests of their ciphertexts and the
+    /// data key's id (docs/encryption.md §7).
+    static func details(of transaction: StoredTransaction) -> [String: CanonicalJSON] {
+        var details: [String: CanonicalJSON] = [
             "amount_minor": CanonicalJSON(exactly: transaction.money.amountMinor) ?? .null,
             "currency": .string(transaction.money.currency.code),
             "direction": .string(transaction.direction.rawValue),
             "kind": .string(transaction.kind.rawValue),
         ]
+        if case .sealed(let sealed) = transaction.counterpartyAccount {
+            details["counterparty_account_sha256"] = .string(FieldProtection.digest(sealed))
+        }
+        if case .sealed(let sealed)? = transaction.counterpartyName {
+            details["counterparty_name_sha256"] = .string(FieldProtection.digest(sealed))
+        }
+        if let key = transaction.dataKey { details["data_key_id"] = .string(key.reference.id.description) }
+        return details
     }
 }

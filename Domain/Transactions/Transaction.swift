@@ -6,7 +6,10 @@ public struct Transaction: Hashable, Sendable {
     public let id: TransactionID
     public let tenantID: TenantID
     public let accountID: AccountIdentifier
-    public let counterpartyAccount: AccountIdentifier
+    /// Encrypted at rest; `.erased` once its subject's keys are shredded.
+    public let counterpartyAccount: Protected<AccountIdentifier>
+    /// Optional; encrypted at rest like the account.
+    public let counterpartyName: Protected<CounterpartyName>?
     public let money: Money
     public let direction: Direction
     public let kind: Kind
@@ -16,13 +19,15 @@ public struct Transaction: Hashable, Sendable {
 
     public init(
         id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
-        counterpartyAccount: AccountIdentifier, money: Money, direction: Direction, kind: Kind,
+        counterpartyAccount: Protected<AccountIdentifier>, counterpartyName: Protected<CounterpartyName>? = nil,
+        money: Money, direction: Direction, kind: Kind,
         occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp
     ) {
         self.id = id
         self.tenantID = tenantID
         self.accountID = accountID
         self.counterpartyAccount = counterpartyAccount
+        self.counterpartyName = counterpartyName
         self.money = money
         self.direction = direction
         self.kind = kind
@@ -65,6 +70,35 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
 
     public init?(_ value: String) {
         guard (1...Reference.lengthMax).contains(value.unicodeScalars.count),
+              !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
+        self.value = value
+    }
+
+    public var description: String { value }
+}
+
+/// A value kept encrypted at rest, as read back: the value, or the marker that it was erased
+/// (its subject's data keys were shredded). Never a corrupt value, never an error.
+public enum Protected<Value: Hashable & Sendable>: Hashable, Sendable {
+    case value(Value)
+    case erased
+
+    public var value: Value? {
+        if case .value(let value) = self { return value }
+        return nil
+    }
+}
+
+/// The counterparty's name as the client gave it: 1 to 140 Unicode scalars, no control
+/// characters. Personal data: encrypted at rest, never in the audit log.
+public struct CounterpartyName: Hashable, Sendable, CustomStringConvertible {
+    public static let lengthMax = 140
+    public static let rule = "must be 1 to 140 characters without control characters"
+    public let value: String
+
+    public init?(_ value: String) {
+        guard (1...CounterpartyName.lengthMax).contains(value.unicodeScalars.count),
               !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { return nil }
         self.value = value

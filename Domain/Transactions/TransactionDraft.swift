@@ -12,6 +12,7 @@ public enum FieldInput<Value: Sendable>: Sendable {
 public struct TransactionDraft: Sendable {
     public var accountID: FieldInput<String> = .absent
     public var counterpartyAccount: FieldInput<String> = .absent
+    public var counterpartyName: FieldInput<String> = .absent
     public var amountMinor: FieldInput<Int64> = .absent
     public var currency: FieldInput<String> = .absent
     public var direction: FieldInput<String> = .absent

@@ -35,6 +35,10 @@ struct TransactionValidator {
         if case .absent = draft.reference {} else {
             reference = v.check("reference", draft.reference, "invalid_reference", Reference.rule) { Reference($0) }
         }
+        var name: CounterpartyName?
+        if case .absent = draft.counterpartyName {} else {
+            name = v.check("counterparty_name", draft.counterpartyName, "invalid_name", CounterpartyName.rule) { CounterpartyName($0) }
+        }
         for name in draft.unknownFields.sorted() {
             v.errors.append(FieldError(field: name, code: "unknown_field", reason: "is not a field of a transaction"))
         }
@@ -44,7 +48,8 @@ struct TransactionValidator {
               let money = Money(amountMinor: amount, currency: currency)
         else { throw ValidationFailed(v.errors) }
         return Transaction(
-            id: id, tenantID: tenant, accountID: account, counterpartyAccount: counterparty, money: money,
+            id: id, tenantID: tenant, accountID: account, counterpartyAccount: .value(counterparty),
+            counterpartyName: name.map { .value($0) }, money: money,
             direction: direction, kind: kind, occurredAt: occurredAt, reference: reference, recordedAt: now
         )
     }

@@ -37,6 +37,8 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                 switch write {
                 case .insertTransaction(let transaction):
                     guard !transactions.contains(id: transaction.id) else { throw TransactionError.duplicateID(transaction.id) }
+                case .addDataKey(let record):
+                    try transactions.keys.checkAdd(record)
                 }
             }
             var staged = logs.withLock { $0 }
@@ -53,6 +55,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
             for write in change.writes {
                 switch write {
                 case .insertTransaction(let transaction): try transactions.insert(transaction)
+                case .addDataKey(let record): transactions.keys.add(record)
                 }
             }
             logs.withLock { $0 = staged }

@@ -17,38 +17,50 @@ public struct PostgresTransactionRepository: TransactionRepository {
         self.logger = logger
     }
 
-    /// Inserts rows bound as 11 arrays, `$1` to `$11` (`appendRowArrays`), skipping any whose id is
+    /// Inserts rows bound as 15 arrays, `$1` to `$15` (`appendRowArrays`), skipping any whose id is
     /// taken, and returns the ids inserted. A taken id is not an error here: the record keepers fail
     /// that change alone, with `TransactionError.duplicateID`. The text and the number of parameters
     /// never change, whatever the number of rows, so the statement is prepared once per connection.
     /// Rows go in in id order, so two batches that share ids wait for each other in the same order
-    /// and never deadlock.
+    /// and never deadlock. Counterparty fields go in sealed (migrations/0011), never in plaintext.
     static let insertRowsSQL = """
-        INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency,
+        INSERT INTO transactions (tenant_id, id, account_id, data_key_id, counterparty_account_ct, counterparty_account_bidx,
+                                  counterparty_name_ct, counterparty_name_bidx, amount_minor, currency,
                                   direction, kind, occurred_at, reference, recorded_at)
-        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-                             $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[])
-            AS u(tenant_id, id, account_id, counterparty_account, amount_minor, currency,
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bytea[], $6::int4[], $7::bytea[], $8::int4[],
+                             $9::bigint[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[])
+            AS u(tenant_id, id, account_id, data_key_id, counterparty_account_ct, counterparty_account_bidx,
+                 counterparty_name_ct, counterparty_name_bidx, amount_minor, currency,
                  direction, kind, occurred_at, reference, recorded_at)
         ORDER BY id
         ON CONFLICT (id) DO NOTHING
         RETURNING id
         """
+    static let rowArrayCount = 15
 
-    /// Binds `rows` as the 11 column arrays of `insertRowsSQL`.
-    static func appendRowArrays(_ rows: [Transaction], to bindings: inout PostgresBindings) {
+    /// Binds `rows` as the 15 column arrays of `insertRowsSQL`. Every row is sealed.
+    static func appendRowArrays(_ rows: [StoredTransaction], to bindings: inout PostgresBindings) {
         let n = rows.count
         var tenants = PostgresArrayBind.uuids(capacity: n), ids = PostgresArrayBind.uuids(capacity: n)
-        var accounts = PostgresArrayBind.texts(capacity: n), counterparties = PostgresArrayBind.texts(capacity: n)
+        var accounts = PostgresArrayBind.texts(capacity: n), keys = PostgresArrayBind.uuids(capacity: n)
+        var counterparties = PostgresArrayBind.byteas(capacity: n, bytesEach: 128), counterpartyIndexes = PostgresArrayBind.int4s(capacity: n)
+        var names = PostgresArrayBind.byteas(capacity: n, bytesEach: 128), nameIndexes = PostgresArrayBind.int4s(capacity: n)
         var amounts = PostgresArrayBind.int8s(capacity: n), currencies = PostgresArrayBind.texts(capacity: n)
         var directions = PostgresArrayBind.texts(capacity: n), kinds = PostgresArrayBind.texts(capacity: n)
         var occurred = PostgresArrayBind.timestamptzs(capacity: n), references = PostgresArrayBind.texts(capacity: n)
         var recorded = PostgresArrayBind.timestamptzs(capacity: n)
         for t in rows {
+            guard case .sealed(let account) = t.counterpartyAccount, let key = t.dataKey else {
+                preconditionFailure("only sealed rows are written")
+            }
             tenants.append(t.tenantID.rawValue)
             ids.append(t.id.rawValue)
             accounts.append(t.accountID.value)
-            counterparties.append(t.counterpartyAccount.value)
+            keys.append(key.reference.id.rawValue)
+            counterparties.append(bytes: account.bytes)
+            counterpartyIndexes.append(t.counterpartyAccountIndex.map { Int32(bitPattern: $0) })
+            if case .sealed(let name)? = t.counterpartyName { names.append(bytes: name.bytes) } else { names.append(bytes: nil) }
+            nameIndexes.append(t.counterpartyNameIndex.map { Int32(bitPattern: $0) })
             amounts.append(t.money.amountMinor)
             currencies.append(t.money.currency.code)
             directions.append(t.direction.rawValue)
@@ -57,58 +69,117 @@ public struct PostgresTransactionRepository: TransactionRepository {
             references.append(t.reference?.value)
             recorded.append(t.recordedAt)
         }
-        for column in [tenants, ids, accounts, counterparties, amounts, currencies, directions, kinds, occurred, references, recorded] {
+        for column in [tenants, ids, accounts, keys, counterparties, counterpartyIndexes, names, nameIndexes, amounts, currencies,
+                       directions, kinds, occurred, references, recorded] {
             bindings.append(column)
         }
     }
 
-    public func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
+    /// The columns a stored row is read with, its data key's row joined (same tenant).
+    static let selectStoredSQL = """
+        SELECT t.id, t.tenant_id, t.account_id, t.counterparty_account, t.counterparty_account_ct, t.counterparty_account_bidx,
+               t.counterparty_name_ct, t.counterparty_name_bidx, t.amount_minor, t.currency, t.direction, t.kind,
+               t.occurred_at, t.reference, t.recorded_at, k.id, k.subject, k.version, k.status, k.kek_version, k.wrapped
+        FROM transactions t LEFT JOIN data_keys k ON k.id = t.data_key_id AND k.tenant_id = t.tenant_id
+        """
+
+    public func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? {
         try await DatabaseFailure.wrapping("read transaction") {
-            try await read(id: id, tenant: tenant)
-        }
-    }
-
-    private func read(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
-        try await usage.track {
-            let rows = try await client.query(
-                """
-                SELECT id, tenant_id, account_id, counterparty_account, amount_minor, currency,
-                       direction, kind, occurred_at, reference, recorded_at
-                FROM transactions WHERE tenant_id = \(tenant.rawValue) AND id = \(id.rawValue)
-                """,
-                logger: logger
-            )
-            for try await row in rows.decode(
-                (UUID, UUID, String, String, Int64, String, String, String, UTCTimestamp, String?, UTCTimestamp).self
-            ) {
-                return try Self.transaction(from: row)
+            try await usage.track {
+                let rows = try await client.query(
+                    PostgresQuery(unsafeSQL: Self.selectStoredSQL + " WHERE t.tenant_id = $1 AND t.id = $2", binds: {
+                        var binds = PostgresBindings(capacity: 2)
+                        binds.append(tenant.rawValue)
+                        binds.append(id.rawValue)
+                        return binds
+                    }()),
+                    logger: logger
+                )
+                var found: StoredTransaction?
+                for try await row in rows { found = try Self.stored(from: row) }
+                return found
             }
-            return nil
         }
     }
 
-    /// Rebuilds the entity, re-checking every value: a row that the core would not have
-    /// accepted is reported as corrupt instead of being served.
-    static func transaction(
-        from row: (UUID, UUID, String, String, Int64, String, String, String, UTCTimestamp, String?, UTCTimestamp)
-    ) throws -> Transaction {
-        let (id, tenant, account, counterparty, amount, currencyCode, direction, kind, occurredAt, reference, recordedAt) = row
-        guard let accountID = AccountIdentifier(account),
-              let counterpartyAccount = AccountIdentifier(counterparty),
-              let currency = Currency(code: currencyCode),
-              let money = Money(amountMinor: amount, currency: currency),
-              let direction = Transaction.Direction(rawValue: direction),
-              let kind = Transaction.Kind(rawValue: kind)
-        else { throw CorruptRow(table: "transactions", key: id.uuidString.lowercased()) }
-        var checkedReference: Reference?
-        if let reference {
-            guard let value = Reference(reference) else { throw CorruptRow(table: "transactions", key: id.uuidString.lowercased()) }
-            checkedReference = value
+    public func transactions(counterpartyAccountIndex index: UInt32, tenant: TenantID, limit: Int) async throws -> [StoredTransaction] {
+        precondition((1...1_000).contains(limit), "1 to 1,000 rows")
+        return try await DatabaseFailure.wrapping("find transactions") {
+            try await usage.track {
+                let rows = try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: Self.selectStoredSQL + """
+                             WHERE t.tenant_id = $1 AND t.counterparty_account_bidx = $2
+                            ORDER BY t.recorded_at DESC, t.id DESC LIMIT $3
+                            """,
+                        binds: {
+                            var binds = PostgresBindings(capacity: 3)
+                            binds.append(tenant.rawValue)
+                            binds.append(Int32(bitPattern: index))
+                            binds.append(Int64(limit))
+                            return binds
+                        }()
+                    ),
+                    logger: logger
+                )
+                var found: [StoredTransaction] = []
+                for try await row in rows { found.append(try Self.stored(from: row)) }
+                return found
+            }
         }
-        return Transaction(
-            id: TransactionID(id), tenantID: TenantID(tenant), accountID: accountID,
-            counterpartyAccount: counterpartyAccount, money: money, direction: direction, kind: kind,
-            occurredAt: occurredAt, reference: checkedReference, recordedAt: recordedAt
+    }
+
+    /// Rebuilds a stored row from `selectStoredSQL`'s columns, re-checking every value: a row that
+    /// the core would not have accepted is reported as corrupt instead of being served.
+    static func stored(from row: PostgresRow) throws -> StoredTransaction {
+        let r = row.makeRandomAccess()
+        let id = try r[0].decode(UUID.self)
+        let corrupt = CorruptRow(table: "transactions", key: id.uuidString.lowercased())
+        let tenant = TenantID(try r[1].decode(UUID.self))
+        guard let accountID = AccountIdentifier(try r[2].decode(String.self)),
+              let currency = Currency(code: try r[9].decode(String.self)),
+              let money = Money(amountMinor: try r[8].decode(Int64.self), currency: currency),
+              let direction = Transaction.Direction(rawValue: try r[10].decode(String.self)),
+              let kind = Transaction.Kind(rawValue: try r[11].decode(String.self))
+        else { throw corrupt }
+        func sealed(_ column: Int) throws -> SealedField? {
+            guard let buffer = try r[column].decode(ByteBuffer?.self) else { return nil }
+            do { return try SealedField(bytes: Array(buffer: buffer)) } catch { throw corrupt }
+        }
+        let account: StoredField
+        if let sealedAccount = try sealed(4) {
+            account = .sealed(sealedAccount)
+        } else if let plaintext = try r[3].decode(String?.self), AccountIdentifier(plaintext) != nil {
+            account = .plaintext(plaintext)
+        } else {
+            throw corrupt
+        }
+        var reference: Reference?
+        if let text = try r[13].decode(String?.self) {
+            guard let value = Reference(text) else { throw corrupt }
+            reference = value
+        }
+        var key: DataKeyRecord?
+        if let keyID = try r[15].decode(UUID?.self) {
+            guard let subjectText = try r[16].decode(String?.self), let subjectID = AccountIdentifier(subjectText),
+                  let version = try r[17].decode(Int32?.self), version >= 1,
+                  let status = DataKeyRecord.Status(rawValue: try r[18].decode(String?.self) ?? ""),
+                  let kekVersion = try r[19].decode(Int32?.self), kekVersion >= 1
+            else { throw corrupt }
+            let reference = DataKeyReference(id: DataKeyID(keyID), version: UInt32(version))
+            let wrapped = try r[20].decode(ByteBuffer?.self).map {
+                WrappedDataKey(reference: reference, tenant: tenant, kekVersion: UInt32(kekVersion), bytes: Array(buffer: $0))
+            }
+            guard (status == .destroyed) == (wrapped == nil) else { throw corrupt }
+            key = DataKeyRecord(reference: reference, subject: DataSubject(tenant: tenant, id: subjectID), status: status, wrapped: wrapped)
+        }
+        return StoredTransaction(
+            id: TransactionID(id), tenantID: tenant, accountID: accountID, counterpartyAccount: account,
+            counterpartyAccountIndex: try r[5].decode(Int32?.self).map { UInt32(bitPattern: $0) },
+            counterpartyName: try sealed(6).map { .sealed($0) },
+            counterpartyNameIndex: try r[7].decode(Int32?.self).map { UInt32(bitPattern: $0) },
+            money: money, direction: direction, kind: kind, occurredAt: try r[12].decode(UTCTimestamp.self),
+            reference: reference, recordedAt: try r[14].decode(UTCTimestamp.self), dataKey: key
         )
     }
 }

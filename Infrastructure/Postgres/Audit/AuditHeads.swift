@@ -28,7 +28,7 @@ enum AuditHeads {
     /// Inside a transaction: inserts `rows` (skipping taken ids), then locks the logs of `logs`
     /// (origin to scope), registers the ones not registered yet, and reads their heads.
     static func insertAndLock(
-        _ rows: [Transaction], logs: [String: AuditScope], on connection: PostgresConnection, logger: Logger
+        _ rows: [StoredTransaction], logs: [String: AuditScope], on connection: PostgresConnection, logger: Logger
     ) async throws -> (inserted: Set<TransactionID>, heads: [String: AuditLogHead]) {
         precondition(!logs.isEmpty, "lock at least one log")
         var inserted: Set<TransactionID> = []
@@ -84,7 +84,7 @@ struct InsertRowsAndLockLogs: PostgresPreparedStatement {
         WITH inserted AS (\(PostgresTransactionRepository.insertRowsSQL))
         SELECT id, NULL::text, NULL::boolean, NULL::bigint, NULL::bytea, NULL::bytea FROM inserted
         UNION ALL
-        SELECT NULL::uuid, origin, registered, idx, leaf_hash, leaf FROM custos_audit_lock_logs($12::text[], $13::uuid[])
+        SELECT NULL::uuid, origin, registered, idx, leaf_hash, leaf FROM custos_audit_lock_logs($16::text[], $17::uuid[])
         """
 
     enum Row {
@@ -92,11 +92,11 @@ struct InsertRowsAndLockLogs: PostgresPreparedStatement {
         case log(origin: String, registered: Bool, newest: AuditHeads.NewestEntry?)
     }
 
-    let rows: [Transaction]
+    let rows: [StoredTransaction]
     let logs: [(key: String, value: AuditScope)]
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 13)
+        var bindings = PostgresBindings(capacity: PostgresTransactionRepository.rowArrayCount + 2)
         PostgresTransactionRepository.appendRowArrays(rows, to: &bindings)
         var origins = PostgresArrayBind.texts(capacity: logs.count)
         var tenants = PostgresArrayBind.uuids(capacity: logs.count)
@@ -164,24 +164,24 @@ struct InsertEntries: PostgresPreparedStatement {
     }
 }
 
-/// A whole batch in one autocommit statement (migrations/0009): the business rows, the tails the
+/// A whole batch in one autocommit statement (migrations/0009, columns of 0011): the business rows, the tails the
 /// entries were built on, and the entries. The function raises (and the statement rolls back) on
 /// a taken id (`CU001`) or a tail that moved (`CU002`); the caller then takes the general path.
 struct AppendOnTail: PostgresPreparedStatement {
     static let sql = """
-        SELECT custos_audit_append_on_tail($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-            $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[],
-            $12::text[], $13::uuid[], $14::bigint[], $15::bytea[], $16::text[], $17::bigint[], $18::bytea[], $19::bytea[])
+        SELECT custos_audit_append_on_tail($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bytea[], $6::int4[], $7::bytea[],
+            $8::int4[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[],
+            $16::text[], $17::uuid[], $18::bigint[], $19::bytea[], $20::text[], $21::bigint[], $22::bytea[], $23::bytea[])
         """
     typealias Row = ()
 
-    let rows: [Transaction]
+    let rows: [StoredTransaction]
     /// Each log's scope and the tail the entries were built on.
     let tails: [(origin: String, scope: AuditScope, tail: AuditLogHead)]
     let leaves: [AuditLeaf]
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 19)
+        var bindings = PostgresBindings(capacity: PostgresTransactionRepository.rowArrayCount + 8)
         PostgresTransactionRepository.appendRowArrays(rows, to: &bindings)
         var origins = PostgresArrayBind.texts(capacity: tails.count)
         var tenants = PostgresArrayBind.uuids(capacity: tails.count)

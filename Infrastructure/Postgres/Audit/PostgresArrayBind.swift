@@ -25,6 +25,7 @@ struct PostgresArrayBind: PostgresDynamicTypeEncodable {
     static func uuids(capacity: Int) -> Self { Self(of: .uuid, arrayType: .uuidArray, bytes: capacity * 20) }
     static func texts(capacity: Int) -> Self { Self(of: .text, arrayType: .textArray, bytes: capacity * 40) }
     static func int8s(capacity: Int) -> Self { Self(of: .int8, arrayType: .int8Array, bytes: capacity * 12) }
+    static func int4s(capacity: Int) -> Self { Self(of: .int4, arrayType: .int4Array, bytes: capacity * 8) }
     static func timestamptzs(capacity: Int) -> Self { Self(of: .timestamptz, arrayType: .timestamptzArray, bytes: capacity * 12) }
     static func byteas(capacity: Int, bytesEach: Int) -> Self { Self(of: .bytea, arrayType: .byteaArray, bytes: capacity * (4 + bytesEach)) }
 
@@ -44,9 +45,13 @@ struct PostgresArrayBind: PostgresDynamicTypeEncodable {
         elements.setInteger(Int32(elements.writerIndex - start), at: lengthIndex)
     }
 
-    /// Appends one byte string; the array must be of `bytea`.
-    mutating func append(bytes: [UInt8]) {
+    /// Appends one byte string (NULL when nil); the array must be of `bytea`.
+    mutating func append(bytes: [UInt8]?) {
         precondition(elementType == .bytea, "bytes appended to an array of \(elementType)")
+        guard let bytes else {
+            append(nil as Int32?)
+            return
+        }
         count += 1
         elements.writeInteger(Int32(bytes.count))
         elements.writeBytes(bytes)

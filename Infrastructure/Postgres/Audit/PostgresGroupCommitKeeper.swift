@@ -25,7 +25,8 @@ import Synchronization
 /// - if the batch fails for any other reason before COMMIT, it is rolled back and every change
 ///   is retried on its own transaction, so only the culprit fails;
 /// - if COMMIT itself fails, the outcome is unknown and every change in the batch reports it.
-/// Changes with more than one business write take the one-transaction-per-change path.
+/// Changes with more than one business write, or a write other than a transaction row, take the
+/// one-transaction-per-change path.
 public final class PostgresGroupCommitKeeper: RecordKeeper {
     public static let changesPerBatchMax = 256
     public static let partitionsDefault = 4
@@ -88,7 +89,11 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
     public var partitions: Int { queues.count }
 
     public func commit(_ change: AuditedChange) async throws -> [AuditReceipt] {
-        guard change.writes.count <= 1 else { return try await single.commit(change) }
+        // Batches hold transaction rows and entries; any other write (keys) takes its own transaction.
+        switch change.writes.first {
+        case nil, .insertTransaction?: guard change.writes.count <= 1 else { return try await single.commit(change) }
+        case .addDataKey?: return try await single.commit(change)
+        }
         for event in change.events {
             try AuditLeaf.checkBounds(
                 origin: origins.origin(of: event.scope), eventType: event.eventType, actor: event.actor,
@@ -143,7 +148,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
     private func flushOnTails(_ batch: [Pending], queue: Queue) async -> Bool {
         let changes = batch.map(\.change)
         var scopes: [String: AuditScope] = [:]
-        var rows: [Transaction] = []
+        var rows: [StoredTransaction] = []
         var ids: Set<TransactionID> = []
         for change in changes {
             for event in change.events { scopes[origins.origin(of: event.scope)] = event.scope }
@@ -245,7 +250,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         // Business rows first, then every log's lock and head, in one statement: the first change
         // with a given id may insert it; a taken id fails its change.
         var firstByID: [TransactionID: Int] = [:]
-        var rows: [Transaction] = []
+        var rows: [StoredTransaction] = []
         var scopes: [String: AuditScope] = [:]
         for (offset, change) in changes.enumerated() {
             for event in change.events { scopes[origins.origin(of: event.scope)] = event.scope }

@@ -36,10 +36,35 @@ public struct PostgresRecordKeeper: RecordKeeper {
         }
     }
 
+    /// Runs `work`, then appends the audit change made from its result (none when `record` returns
+    /// nil), in one database transaction: what key operations use, so that each is in the log
+    /// exactly when it is in the tables.
+    func commit<Result: Sendable>(
+        operation: String,
+        _ work: @escaping @Sendable (PostgresConnection) async throws -> Result,
+        record: @escaping @Sendable (Result) -> AuditedChange?
+    ) async throws -> Result {
+        try await usage.track {
+            try await DatabaseFailure.wrapping(operation) {
+                try await client.withConnection { connection in
+                    try await connection.inTransaction(logger: logger) { connection in
+                        let result = try await work(connection)
+                        if let change = record(result) { _ = try await apply(change, on: connection) }
+                        return result
+                    }
+                }
+            }
+        }
+    }
+
     private func apply(_ change: AuditedChange, on connection: PostgresConnection) async throws -> [AuditReceipt] {
-        let rows = change.writes.map { write in
+        var rows: [StoredTransaction] = []
+        for write in change.writes {
             switch write {
-            case .insertTransaction(let transaction): transaction
+            case .insertTransaction(let transaction):
+                rows.append(transaction)
+            case .addDataKey(let record):
+                try await PostgresDataKeyStore.insert(record, on: connection, logger: logger)
             }
         }
         let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })
