@@ -10,6 +10,7 @@ public struct HTTPDependencies: Sendable {
 
     public var recordTransaction: RecordTransaction
     public var getTransaction: GetTransaction
+    public var findTransactions: FindTransactions
     public var readAuditLog: ReadAuditLog
     public var auditOrigins: AuditOrigins
     public var readiness: any ReadinessCheck
@@ -17,13 +18,15 @@ public struct HTTPDependencies: Sendable {
     public var bodyBytesMax: Int
 
     public init(
-        recordTransaction: RecordTransaction, getTransaction: GetTransaction, readAuditLog: ReadAuditLog,
+        recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
+        readAuditLog: ReadAuditLog,
         auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
     ) {
         precondition(bodyBytesMax > 0, "the body limit must be positive")
         self.recordTransaction = recordTransaction
         self.getTransaction = getTransaction
+        self.findTransactions = findTransactions
         self.readAuditLog = readAuditLog
         self.auditOrigins = auditOrigins
         self.readiness = readiness
@@ -43,7 +46,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     OperationalRoutes(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
     let v1 = router.group("v1").add(middleware: TenantMiddleware())
     TransactionRoutes(
-        record: dependencies.recordTransaction, get: dependencies.getTransaction,
+        record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,
         bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1)
     AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1)

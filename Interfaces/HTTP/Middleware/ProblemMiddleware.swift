@@ -33,6 +33,13 @@ struct ProblemMiddleware: RouterMiddleware {
             return problem(failure.type, failure.detail)
         case let failure as any DomainError:
             if let type = ProblemType.forDomainSlug(failure.slug) {
+                if type.status.code >= 500 {
+                    // Stored data that fails its checks, or keys that do not unwrap: an operator's
+                    // matter. Domain errors' descriptions carry no data or key material.
+                    context.logger.error("request failed on stored data", metadata: [
+                        "problem": .string(type.slug), "error": .string(String(describing: failure)),
+                    ])
+                }
                 return problem(type, Self.detail(for: failure))
             }
         case is NIOTooManyBytesError:

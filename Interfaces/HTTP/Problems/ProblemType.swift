@@ -25,6 +25,12 @@ public struct ProblemType: Hashable, Sendable {
         slug: "transaction-conflict", title: "Transaction conflict", status: .conflict)
     public static let auditLogEmpty = ProblemType(
         slug: "audit-log-empty", title: "Audit log has no checkpoint yet", status: .notFound)
+    public static let fieldUndecryptable = ProblemType(
+        slug: "field-undecryptable", title: "Stored field failed its integrity check", status: .internalServerError)
+    public static let dataKeyUnavailable = ProblemType(
+        slug: "data-key-unavailable", title: "Data key unavailable", status: .internalServerError)
+    public static let dataKeyConflict = ProblemType(
+        slug: "data-key-conflict", title: "Data key being created concurrently", status: .serviceUnavailable)
     public static let routeNotFound = ProblemType(slug: "route-not-found", title: "No such route", status: .notFound)
     public static let methodNotAllowed = ProblemType(
         slug: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed)
@@ -35,7 +41,8 @@ public struct ProblemType: Hashable, Sendable {
 
     public static let all: [ProblemType] = [
         .malformedJSON, .tenantRequired, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
-        .transactionNotFound, .transactionConflict, .auditLogEmpty, .routeNotFound, .methodNotAllowed, .badRequest,
+        .transactionNotFound, .transactionConflict, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
+        .routeNotFound, .methodNotAllowed, .badRequest,
         .notReady, .internalError,
     ]
 

@@ -3,7 +3,8 @@ import Domain
 /// The wire format of a transaction: what `POST /v1/transactions` reads and what both routes return.
 enum TransactionJSON {
     static let fieldNames: Set<String> = [
-        "account_id", "counterparty_account", "amount_minor", "currency", "direction", "kind", "occurred_at", "reference",
+        "account_id", "counterparty_account", "counterparty_name", "amount_minor", "currency", "direction", "kind", "occurred_at",
+        "reference",
     ]
 
     /// Maps each field to present, absent (missing or null) or malformed (wrong JSON type);
@@ -12,6 +13,7 @@ enum TransactionJSON {
         var draft = TransactionDraft()
         draft.accountID = string(object["account_id"])
         draft.counterpartyAccount = string(object["counterparty_account"])
+        draft.counterpartyName = string(object["counterparty_name"])
         draft.amountMinor = integer(object["amount_minor"])
         draft.currency = string(object["currency"])
         draft.direction = string(object["direction"])
@@ -41,10 +43,21 @@ enum TransactionJSON {
         }
     }
 
+    /// An account or card number as responses show it: its last 4 characters after "****", or
+    /// "****" alone when it has 4 or fewer. Until callers can hold a permission to see full
+    /// values (the authentication work item), responses always mask.
+    static func masked(_ value: String) -> String {
+        value.count > 4 ? "****" + value.suffix(4) : "****"
+    }
+
+    /// `counterparty_account` masked, `counterparty_name` as given; a field whose subject was
+    /// shredded is null and named in `erased`.
     struct Response: Encodable {
         let id: String
         let accountID: String
-        let counterpartyAccount: String
+        let counterpartyAccount: String?
+        let counterpartyName: String?
+        let erased: [String]
         let amountMinor: Int64
         let currency: String
         let direction: String
@@ -54,18 +67,33 @@ enum TransactionJSON {
         let recordedAt: String
 
         enum CodingKeys: String, CodingKey {
-            case id, currency, direction, kind, reference
+            case id, currency, direction, kind, reference, erased
             case accountID = "account_id"
             case counterpartyAccount = "counterparty_account"
+            case counterpartyName = "counterparty_name"
             case amountMinor = "amount_minor"
             case occurredAt = "occurred_at"
             case recordedAt = "recorded_at"
         }
 
         init(_ t: Transaction) {
+            var erased: [String] = []
             id = t.id.description
             accountID = t.accountID.value
-            counterpartyAccount = t.counterpartyAccount.value
+            switch t.counterpartyAccount {
+            case .value(let account): counterpartyAccount = TransactionJSON.masked(account.value)
+            case .erased:
+                counterpartyAccount = nil
+                erased.append("counterparty_account")
+            }
+            switch t.counterpartyName {
+            case .value(let name)?: counterpartyName = name.value
+            case .erased?:
+                counterpartyName = nil
+                erased.append("counterparty_name")
+            case nil: counterpartyName = nil
+            }
+            self.erased = erased
             amountMinor = t.money.amountMinor
             currency = t.money.currency.code
             direction = t.direction.rawValue
@@ -75,12 +103,13 @@ enum TransactionJSON {
             recordedAt = t.recordedAt.rfc3339
         }
 
-        /// `reference` is always present, as null when there is none.
+        /// Optional members are always present, as null when there is none.
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(id, forKey: .id)
             try container.encode(accountID, forKey: .accountID)
             try container.encode(counterpartyAccount, forKey: .counterpartyAccount)
+            try container.encode(counterpartyName, forKey: .counterpartyName)
             try container.encode(amountMinor, forKey: .amountMinor)
             try container.encode(currency, forKey: .currency)
             try container.encode(direction, forKey: .direction)
@@ -88,6 +117,12 @@ enum TransactionJSON {
             try container.encode(occurredAt, forKey: .occurredAt)
             try container.encode(reference, forKey: .reference)
             try container.encode(recordedAt, forKey: .recordedAt)
+            try container.encode(erased, forKey: .erased)
         }
+    }
+
+    /// `GET /v1/transactions?counterparty_account=…`: the matches, newest first.
+    struct ListResponse: Encodable {
+        let items: [Response]
     }
 }

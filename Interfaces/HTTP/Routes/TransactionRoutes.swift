@@ -4,15 +4,41 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// `POST /v1/transactions` and `GET /v1/transactions/{id}`: a driving adapter over the use cases.
+/// `POST /v1/transactions`, `GET /v1/transactions/{id}` and `GET /v1/transactions?counterparty_account=`:
+/// a driving adapter over the use cases.
 struct TransactionRoutes {
+    static let listLimitDefault = 50
     let record: RecordTransaction
     let get: GetTransaction
+    let find: FindTransactions
     let bodyBytesMax: Int
 
     func register(on group: RouterGroup<CustosRequestContext>) {
         group.post("transactions", use: create)
+        group.get("transactions", use: list)
         group.get("transactions/{id}", use: show)
+    }
+
+    /// Exact-match search by counterparty account through its blind index (the only listing
+    /// until cursor pagination arrives). `limit`: 1 to 100, default 50.
+    @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        let query = request.uri.queryParameters
+        guard let account = query["counterparty_account"].map(String.init), !account.isEmpty else {
+            throw ProblemError(.badRequest, detail: "give counterparty_account to search by")
+        }
+        guard account.unicodeScalars.count <= AccountIdentifier.lengthMax else {
+            throw ProblemError(.badRequest, detail: "counterparty_account is at most \(AccountIdentifier.lengthMax) characters")
+        }
+        var limit = Self.listLimitDefault
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...FindTransactions.limitMax).contains(value) else {
+                throw ProblemError(.badRequest, detail: "limit must be 1 to \(FindTransactions.limitMax)")
+            }
+            limit = value
+        }
+        let found = try await find(counterpartyAccount: account, tenant: tenant, limit: limit, context: context.auditContext)
+        return JSONBody.response(TransactionJSON.ListResponse(items: found.map(TransactionJSON.Response.init)), status: .ok)
     }
 
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
