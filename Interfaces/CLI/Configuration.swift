@@ -26,6 +26,19 @@ public struct Configuration: Sendable {
     /// The audit root key file (64 hex digits). Unset: `<state dir>/audit-root.key`, created on
     /// first use in development; production requires it.
     public var auditKeyFile: String?
+    /// The field-encryption root key (docs/encryption.md §3.1): a key file (64 hex digits, mode
+    /// 0600), or the key itself in an environment variable, as secrets managers inject it. Unset:
+    /// the documented development key, which production refuses.
+    public var rootKeyFile: String?
+    public var rootKeySecret: Secret?
+
+    /// A value that must never be printed: its description is fixed.
+    public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+        public let value: String
+        public init(_ value: String) { self.value = value }
+        public var description: String { "<redacted>" }
+        public var debugDescription: String { "<redacted>" }
+    }
 
     public enum LogFormat: String, Sendable { case json, text }
     /// `production` refuses development conveniences: a missing DATABASE_URL is an error there,
@@ -76,6 +89,11 @@ public struct Configuration: Sendable {
             c.auditOriginPrefix = raw
         }
         if let path = env["CUSTOS_AUDIT_KEY_FILE"], !path.isEmpty { c.auditKeyFile = path }
+        if let path = env["CUSTOS_ROOT_KEY_FILE"], !path.isEmpty { c.rootKeyFile = path }
+        if let key = env["CUSTOS_ROOT_KEY"], !key.isEmpty { c.rootKeySecret = Secret(key) }
+        if c.rootKeyFile != nil && c.rootKeySecret != nil {
+            throw Invalid(variable: "CUSTOS_ROOT_KEY", reason: "and CUSTOS_ROOT_KEY_FILE are both set: set one")
+        }
         if let raw = env["CUSTOS_LOG_FORMAT"], !raw.isEmpty {
             guard let format = LogFormat(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_FORMAT", reason: "must be json or text")

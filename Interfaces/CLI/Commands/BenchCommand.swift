@@ -74,16 +74,23 @@ struct BenchCommand: ParsableCommand {
                         partitions: partitions, flushersPerQueue: flushers, changesPerBatch: batch,
                         hasher: SwiftCryptoSHA256()  // as `custos serve` does
                     )
-                let acknowledged = try await Self.drive(
-                    keeper: keeper, writers: writers, tenants: tenants, seconds: seconds, clock: clock, workload: workload
+                // Rows are sealed as the server seals them (development root key: a scratch database).
+                let fields = try FieldKeys.protection(
+                    rootKey: RootKey.development, keys: PostgresDataKeyStore(client: client, usage: usage, logger: Self.poolLogger),
+                    keeper: keeper
                 )
-                // Counted only if stored: every acknowledged change has its entry, and its row when it records one.
+                let acknowledged = try await Self.drive(
+                    keeper: keeper, fields: fields, writers: writers, tenants: tenants, seconds: seconds, clock: clock, workload: workload
+                )
+                // Counted only if stored: every acknowledged change has its entry, and its row when it
+                // records one; each data key made on the way has its entry too.
                 let rowsExpected = workload == .recorded ? Int64(acknowledged) : 0
                 let rows = try await client.query(
-                    "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM audit_entries)", logger: Self.poolLogger
+                    "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM audit_entries), (SELECT count(*) FROM data_keys)",
+                    logger: Self.poolLogger
                 )
-                for try await (transactions, entries) in rows.decode((Int64, Int64).self)
-                where transactions != rowsExpected || entries != Int64(acknowledged) {
+                for try await (transactions, entries, keys) in rows.decode((Int64, Int64, Int64).self)
+                where transactions != rowsExpected || entries != Int64(acknowledged) + keys {
                     throw ValidationError("\(acknowledged) changes acknowledged, but \(transactions) rows and \(entries) entries stored")
                 }
                 return acknowledged
@@ -92,7 +99,8 @@ struct BenchCommand: ParsableCommand {
 
         /// Writer n appends to tenant n mod `tenants`'s log (one log, the worst case for its lock, by default).
         static func drive(
-            keeper: any RecordKeeper, writers: Int, tenants: Int, seconds: Int, clock: SystemClock, workload: Workload
+            keeper: any RecordKeeper, fields: FieldProtection, writers: Int, tenants: Int, seconds: Int, clock: SystemClock,
+            workload: Workload
         ) async throws -> Int {
             let deadline = ContinuousClock.now + .seconds(seconds)
             let logs = (0..<tenants).map { _ in TenantID(UUID()) }
@@ -102,10 +110,13 @@ struct BenchCommand: ParsableCommand {
                     let tenant = logs[writer % tenants]
                     group.addTask {
                         var done = 0
+                        let account = AccountIdentifier("ACC-001")!
+                        let key = workload == .recorded
+                            ? try await fields.activeKey(of: DataSubject(tenant: tenant, id: account), context: .unauthenticated) : nil
                         while ContinuousClock.now < deadline {
                             let transaction = Transaction(
-                                id: ids.newTransactionID(), tenantID: tenant, accountID: AccountIdentifier("ACC-001")!,
-                                counterpartyAccount: AccountIdentifier("DE89370400440532013000")!,
+                                id: ids.newTransactionID(), tenantID: tenant, accountID: account,
+                                counterpartyAccount: .value(AccountIdentifier("DE89370400440532013000")!),
                                 money: Money(amountMinor: 12_345, currency: Currency(code: "EUR")!)!, direction: .debit,
                                 kind: .transfer, occurredAt: clock.now(), reference: Reference("bench"), recordedAt: clock.now()
                             )
@@ -114,7 +125,8 @@ struct BenchCommand: ParsableCommand {
                                 context: .unauthenticated, outcome: .success, resourceType: "transaction",
                                 resourceID: transaction.id.description
                             )
-                            let writes: [BusinessWrite] = workload == .recorded ? [.insertTransaction(transaction)] : []
+                            // Sealed in the writer's task, as `RecordTransaction` does for each request.
+                            let writes: [BusinessWrite] = try key.map { [.insertTransaction(try fields.seal(transaction, key: $0))] } ?? []
                             _ = try await keeper.commit(AuditedChange(writes: writes, events: [event]))
                             done += 1
                         }

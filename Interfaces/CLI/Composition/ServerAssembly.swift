@@ -34,6 +34,13 @@ struct ServerAssembly {
         )
         let auditStore = PostgresAuditLogStore(client: client, logger: logger)
         let keyring = try AuditKeys.keyring(for: configuration, create: true)
+        let rootKey = try FieldKeys.rootKey(for: configuration)
+        if rootKey.isDevelopment {
+            logger.warning("field encryption uses the documented development root key: set CUSTOS_ROOT_KEY_FILE (see docs/encryption.md)")
+        }
+        let fields = try FieldKeys.protection(
+            rootKey: rootKey, keys: PostgresDataKeyStore(client: client, usage: usage, logger: logger), keeper: keeper
+        )
         let checkpoints = CheckpointService(
             store: auditStore,
             sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: clock),
@@ -41,8 +48,9 @@ struct ServerAssembly {
         )
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
         let dependencies = HTTPDependencies(
-            recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock)),
-            getTransaction: GetTransaction(repository: repository, keeper: keeper),
+            recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields),
+            getTransaction: GetTransaction(repository: repository, keeper: keeper, fields: fields),
+            findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
             readAuditLog: ReadAuditLog(store: auditStore, keys: keyring),
             auditOrigins: configuration.auditOrigins,
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
