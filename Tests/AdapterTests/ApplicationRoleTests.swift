@@ -29,8 +29,9 @@ import Testing
             }
             let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
             let transaction = Fixtures.transaction()
+            _ = try await single.commit(Sealing.addKey(Fixtures.tenantA))
             _ = try await group.commit(recorded(transaction))
-            #expect(try await repository.transaction(id: transaction.id, tenant: transaction.tenantID) == transaction)
+            #expect(try Sealing.open(await repository.transaction(id: transaction.id, tenant: transaction.tenantID)) == transaction)
 
             let store = PostgresAuditLogStore(client: client, logger: logger)
             let keyring = try SodiumAuditKeyring(rootKey: [UInt8](repeating: 3, count: 32))

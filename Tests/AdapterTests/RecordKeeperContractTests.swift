@@ -52,9 +52,10 @@ enum KeeperKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
+/// The change that records `transaction`, sealed under its tenant's fixture key (`Sealing`).
 func recorded(_ transaction: Transaction) -> AuditedChange {
     AuditedChange(
-        writes: [.insertTransaction(transaction)],
+        writes: [.insertTransaction(Sealing.seal(transaction))],
         events: [AuditEvent(
             scope: .tenant(transaction.tenantID), eventType: "transaction.recorded", context: .unauthenticated,
             outcome: .success, resourceType: "transaction", resourceID: transaction.id.description
@@ -78,10 +79,11 @@ func verifyStoredLog(_ entries: [[UInt8]], origin: String) throws -> AuditVerifi
     @Test(arguments: KeeperKind.allCases)
     func aCommittedChangeHasItsRowAndEntry(kind: KeeperKind) async throws {
         try await kind.with { store in
+            _ = try await store.keeper.commit(Sealing.addKey(Fixtures.tenantA))  // so that the row reads back
             let transaction = Fixtures.transaction()
             let receipts = try await store.keeper.commit(recorded(transaction))
             #expect(receipts == [AuditReceipt(origin: AuditOrigins().origin(of: .tenant(Fixtures.tenantA)), index: 0)])
-            #expect(try await store.repository.transaction(id: transaction.id, tenant: Fixtures.tenantA) == transaction)
+            #expect(try Sealing.open(await store.repository.transaction(id: transaction.id, tenant: Fixtures.tenantA)) == transaction)
             let entries = try await store.entries(.tenant(Fixtures.tenantA))
             #expect(entries.count == 1)
             #expect(try AuditLeaf(decoding: entries[0]).eventType == "transaction.recorded")

@@ -19,24 +19,30 @@ enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible
         let repository: any TransactionRepository
         let keeper: any RecordKeeper
         func add(_ transaction: Transaction) async throws { _ = try await keeper.commit(recorded(transaction)) }
+        /// The row as read, opened with the fixtures' keys.
         func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? {
-            try await repository.transaction(id: id, tenant: tenant)
+            try Sealing.open(await repository.transaction(id: id, tenant: tenant))
         }
     }
 
+    /// Both tenants' fixture keys are stored first, so that rows read back with their key.
     func withRepository(_ body: (Store) async throws -> Void) async throws {
+        func prepared(_ store: Store) async throws -> Store {
+            for tenant in [Fixtures.tenantA, Fixtures.tenantB] { _ = try await store.keeper.commit(Sealing.addKey(tenant)) }
+            return store
+        }
         switch self {
         case .inMemory:
             let repository = InMemoryTransactionRepository()
-            try await body(Store(repository: repository, keeper: InMemoryRecordKeeper(transactions: repository, clock: SystemClock())))
+            try await body(prepared(Store(repository: repository, keeper: InMemoryRecordKeeper(transactions: repository, clock: SystemClock()))))
         case .postgres:
             try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
                 let usage = PoolUsage(connectionsMax: 16)
                 let logger = Logger(label: "test")
-                try await body(Store(
+                try await body(prepared(Store(
                     repository: PostgresTransactionRepository(client: client, usage: usage, logger: logger),
                     keeper: PostgresRecordKeeper(client: client, origins: AuditOrigins(), clock: SystemClock(), usage: usage, logger: logger)
-                ))
+                )))
             }
         }
     }
@@ -113,6 +119,23 @@ enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible
             #expect(winners.count == 1)
             let stored = try #require(try await repository.transaction(id: id, tenant: Fixtures.tenantA))
             #expect(stored.money.amountMinor == winners.first)
+        }
+    }
+
+    /// The blind-index lookup: the tenant's rows with that index value, newest first, at most
+    /// `limit`; another tenant's rows never.
+    @Test(arguments: RepositoryKind.allCases)
+    func findsRowsByCounterpartyIndexWithinTheTenant(kind: RepositoryKind) async throws {
+        try await kind.withRepository { store in
+            let mine = (0..<3).map { _ in Fixtures.transaction() }
+            for transaction in mine { try await store.add(transaction) }
+            try await store.add(Fixtures.transaction(tenant: Fixtures.tenantB))
+            let index = try #require(Sealing.seal(mine[0]).counterpartyAccountIndex)
+            let found = try await store.repository.transactions(counterpartyAccountIndex: index, tenant: Fixtures.tenantA, limit: 10)
+            #expect(Set(found.map(\.id)) == Set(mine.map(\.id)))
+            #expect(found.allSatisfy { $0.tenantID == Fixtures.tenantA })
+            #expect(try await store.repository.transactions(counterpartyAccountIndex: index, tenant: Fixtures.tenantA, limit: 2).count == 2)
+            #expect(try await store.repository.transactions(counterpartyAccountIndex: index ^ 1, tenant: Fixtures.tenantA, limit: 10).isEmpty)
         }
     }
 }

@@ -12,8 +12,9 @@ import Testing
     init() {
         keeper = InMemoryRecordKeeper(transactions: repository, clock: clock)
     }
-    var record: RecordTransaction { RecordTransaction(keeper: keeper, clock: clock, ids: ids) }
-    var get: GetTransaction { GetTransaction(repository: repository, keeper: keeper) }
+    var fields: FieldProtection { Sealing.protection(keys: repository.keys, keeper: keeper) }
+    var record: RecordTransaction { RecordTransaction(keeper: keeper, clock: clock, ids: ids, fields: fields) }
+    var get: GetTransaction { GetTransaction(repository: repository, keeper: keeper, fields: fields) }
 
     @Test func recordsAValidDraftAndReadsItBack() async throws {
         let stored = try await record(Fixtures.draft(), tenant: Fixtures.tenantA, context: .unauthenticated)

@@ -85,7 +85,10 @@ import TestSupport
     @Test func unexpectedErrorsAreAGeneric500ThatLeaksNothing() async throws {
         struct Exploding: TransactionRepository, RecordKeeper, AuditLogStore {
             struct Secret: Error, CustomStringConvertible { var description: String { "card 4111111111111111 at db-7" } }
-            func transaction(id: TransactionID, tenant: TenantID) async throws -> Transaction? { throw Secret() }
+            func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? { throw Secret() }
+            func transactions(counterpartyAccountIndex index: UInt32, tenant: TenantID, limit: Int) async throws -> [StoredTransaction] {
+                throw Secret()
+            }
             func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { throw Secret() }
             func head(origin: String) async throws -> AuditLogHead? { throw Secret() }
             func entries(origin: String, from start: UInt64, count: Int) async throws -> [[UInt8]] { throw Secret() }

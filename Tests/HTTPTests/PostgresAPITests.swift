@@ -20,7 +20,8 @@ import TestSupport
             keeper: PostgresRecordKeeper(
                 client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: .init(label: "test")
             ),
-            auditStore: PostgresAuditLogStore(client: client, logger: .init(label: "test"))
+            auditStore: PostgresAuditLogStore(client: client, logger: .init(label: "test")),
+            keys: PostgresDataKeyStore(client: client, usage: usage, logger: .init(label: "test"))
         )
     }
 
@@ -67,6 +68,40 @@ import TestSupport
             }
             let rows = try await TestDatabase.count("transactions", client)
             #expect(rows == 0)
+        }
+    }
+
+    /// After a shred, a read answers 200 with the erased fields null and named in `erased`: a clear
+    /// marker, never garbage and never an error.
+    @Test func aShreddedSubjectsFieldsReadAsErased() async throws {
+        try await TestDatabase.withDatabase { client, _ in
+            let id = try await app(client).test(.router) { http in
+                let created = try await http.execute(
+                    uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
+                    body: ByteBuffer(string: transactionJSON(["counterparty_name": "Ada Lovelace"]))
+                )
+                return try #require(try object(created)["id"] as? String)
+            }
+            let usage = PoolUsage(connectionsMax: 2)
+            let administration = PostgresKeyAdministration(
+                client: client, usage: usage, logger: .init(label: "test"),
+                keeper: PostgresRecordKeeper(client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: .init(label: "test"))
+            )
+            _ = try await ShredSubject(administration: administration)(
+                DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-001")!), context: AuditContext(actor: "test")
+            )
+            try await app(client).test(.router) { http in
+                let fetched = try await http.execute(uri: "/v1/transactions/\(id)", method: .get, headers: jsonHeaders())
+                #expect(fetched.status == .ok)
+                let body = try object(fetched)
+                #expect(body["counterparty_account"] is NSNull && body["counterparty_name"] is NSNull)
+                #expect(body["erased"] as? [String] == ["counterparty_account", "counterparty_name"])
+                #expect(body["amount_minor"] as? Int == 12_345)
+                let search = try await http.execute(
+                    uri: "/v1/transactions?counterparty_account=DE89370400440532013000", method: .get, headers: jsonHeaders()
+                )
+                #expect(try #require(try object(search)["items"] as? [Any]).isEmpty)
+            }
         }
     }
 }

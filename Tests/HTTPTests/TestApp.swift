@@ -21,6 +21,7 @@ struct StubReadiness: ReadinessCheck {
 /// Without a keeper, an in-memory repository gets an in-memory record keeper of its own.
 func makeApp(
     repository: any TransactionRepository, keeper: (any RecordKeeper)? = nil, auditStore: (any AuditLogStore)? = nil,
+    keys: (any DataKeyStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
 ) -> some ApplicationProtocol {
@@ -29,9 +30,13 @@ func makeApp(
         InMemoryRecordKeeper(transactions: $0, clock: clock)
     }) else { preconditionFailure("pass a keeper for this repository") }
     guard let store = auditStore ?? (keeper as? any AuditLogStore) else { preconditionFailure("pass an audit store") }
+    let fields = Sealing.protection(
+        keys: keys ?? (repository as? InMemoryTransactionRepository)?.keys ?? InMemoryDataKeyStore(), keeper: keeper
+    )
     let dependencies = HTTPDependencies(
-        recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: SequentialIDGenerator()),
-        getTransaction: GetTransaction(repository: repository, keeper: keeper),
+        recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: SequentialIDGenerator(), fields: fields),
+        getTransaction: GetTransaction(repository: repository, keeper: keeper, fields: fields),
+        findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
         readAuditLog: ReadAuditLog(store: store, keys: testKeyring), auditOrigins: AuditOrigins(),
         readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax
     )

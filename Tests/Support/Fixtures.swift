@@ -1,5 +1,7 @@
 import Domain
 import Foundation
+import SodiumAdapters
+import Synchronization
 
 /// Builders for valid values, so each test states only what it varies.
 public enum Fixtures {
@@ -26,16 +28,77 @@ public enum Fixtures {
 
     public static func transaction(
         id: TransactionID = TransactionID(UUID()), tenant: TenantID = tenantA, amountMinor: Int64 = 12_345,
-        reference: String? = "invoice 42"
+        reference: String? = "invoice 42", counterpartyName: CounterpartyName? = nil
     ) -> Transaction {
         Transaction(
             id: id, tenantID: tenant, accountID: AccountIdentifier("ACC-001")!,
-            counterpartyAccount: AccountIdentifier("DE89370400440532013000")!,
+            counterpartyAccount: .value(AccountIdentifier("DE89370400440532013000")!), counterpartyName: counterpartyName.map { .value($0) },
             money: Money(amountMinor: amountMinor, currency: Currency(code: "EUR")!)!,
             direction: .debit, kind: .transfer,
             occurredAt: try! UTCTimestamp.parse(rfc3339: "2026-11-24T09:30:00.000001Z"),
             reference: reference.flatMap(Reference.init), recordedAt: now
         )
+    }
+}
+
+/// Field encryption for tests: libsodium under the documented development root key, and one
+/// data key per tenant for the fixtures' subject (`ACC-001`), made once per process.
+public enum Sealing {
+    public static let cipher = try! SodiumFieldCipher(rootKey: .development)
+    public static let indexer = try! SodiumBlindIndexer(rootKey: .development)
+    public static let subjectAccount = AccountIdentifier("ACC-001")!
+    private static let keys = Mutex<[TenantID: DataKeyRecord]>([:])
+
+    /// The fixtures' data key of `tenant` (active, wrapped under KEK version 1).
+    public static func key(_ tenant: TenantID) -> DataKeyRecord {
+        keys.withLock { keys in
+            if let key = keys[tenant] { return key }
+            let reference = DataKeyReference(id: DataKeyID(UUID()), version: 1)
+            let wrapped = try! cipher.makeDataKey(reference, tenant: tenant, kekVersion: 1)
+            let key = DataKeyRecord(
+                reference: reference, subject: DataSubject(tenant: tenant, id: subjectAccount), status: .active, wrapped: wrapped
+            )
+            keys[tenant] = key
+            return key
+        }
+    }
+
+    /// Field protection over `store` and `keeper`, with the test cipher.
+    public static func protection(keys store: any DataKeyStore, keeper: any RecordKeeper) -> FieldProtection {
+        FieldProtection(cipher: cipher, indexer: indexer, keys: store, keeper: keeper)
+    }
+
+    /// `transaction` sealed under its tenant's fixture key (the transaction's account must be the
+    /// fixtures' subject).
+    public static func seal(_ transaction: Transaction) -> StoredTransaction {
+        precondition(transaction.accountID == subjectAccount, "fixture keys are for ACC-001")
+        return try! FieldProtection(cipher: cipher, indexer: indexer, keys: NoKeys(), keeper: NoKeeper())
+            .seal(transaction, key: key(transaction.tenantID))
+    }
+
+    /// A stored row opened again (nil stays nil).
+    public static func open(_ stored: StoredTransaction?) throws -> Transaction? {
+        try stored.map { try FieldProtection(cipher: cipher, indexer: indexer, keys: NoKeys(), keeper: NoKeeper()).open($0) }
+    }
+
+    /// The change that adds `tenant`'s fixture key, recorded in the system log.
+    public static func addKey(_ tenant: TenantID) -> AuditedChange {
+        AuditedChange(writes: [.addDataKey(key(tenant))], events: [AuditEvent(
+            scope: .system, eventType: "keys.data_key_created", context: .unauthenticated, outcome: .success,
+            resourceType: "data_key", resourceID: key(tenant).reference.id.description
+        )])
+    }
+
+    /// Sealing and opening need neither a store nor a keeper.
+    private struct NoKeys: DataKeyStore {
+        func currentKEKVersion(tenant: TenantID) async throws -> UInt32 { preconditionFailure("not used") }
+        func activeKey(of subject: DataSubject) async throws -> DataKeyRecord? { preconditionFailure("not used") }
+        func newestVersion(of subject: DataSubject) async throws -> UInt32? { preconditionFailure("not used") }
+        func key(_ id: DataKeyID, tenant: TenantID) async throws -> DataKeyRecord? { preconditionFailure("not used") }
+    }
+
+    private struct NoKeeper: RecordKeeper {
+        func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { preconditionFailure("not used") }
     }
 }
 

@@ -5,7 +5,8 @@
 # nothing, SIGTERM stops the server cleanly, and a restarted server still has the data. The
 # audit log the server wrote is exported and verified, its key rotated, and it survives a
 # SIGKILL during concurrent appends; then a copy of it is tampered with once per way of
-# tampering, and each is refused. Needs DATABASE_URL (a superuser, or a role that may create
+# tampering, and each is refused. Field encryption: planted values stay out of the tables and the
+# log, and the key operations work while the server runs. Needs DATABASE_URL (a superuser, or a role that may create
 # databases and roles). Prints one line per check and closes with "N passed, M failed".
 set -uo pipefail
 custos="${1:?usage: serve-smoke.sh PATH/TO/custos}"
@@ -95,7 +96,8 @@ check "the server's role may insert but not change audit rows" bash -c "
     ! psql '$app_url' -qc 'ALTER TABLE audit_entries DISABLE TRIGGER USER' >/dev/null 2>&1"
 printf '%064d\n' 7 >"$work/production.key"; chmod 600 "$work/production.key"
 check "in production the server refuses to run as the tables' owner" bash -c "
-    ! CUSTOS_ENVIRONMENT=production CUSTOS_AUDIT_KEY_FILE='$work/production.key' DATABASE_URL='$smoke_url' \
+    ! CUSTOS_ENVIRONMENT=production CUSTOS_AUDIT_KEY_FILE='$work/production.key' CUSTOS_ROOT_KEY_FILE='$work/production.key' \
+        DATABASE_URL='$smoke_url' \
         '$custos' serve --port $((port + 1)) >'$work/owner.log' 2>&1 &&
     grep -q 'may update, delete or truncate audit tables' '$work/owner.log'"
 check "GET /metrics counts the requests" \
@@ -164,6 +166,65 @@ check "rows and successful transaction.recorded entries match one to one" test "
         AND position(convert_to('\"outcome\":\"success\"','UTF8') in leaf) > 0")"
 sleep 1.2
 check "the log verifies after the crash" audit_verify --tenant "$tenant"
+
+# --- Field encryption (docs/encryption.md): planted values never reach the tables or the server's
+# log; the key operations run with the application's role while the server runs.
+canary_account="CANARY4111111111111111"; canary_name="Canary Quetzalcoatl"
+canary='{"account_id":"ACC-CANARY","counterparty_account":"'$canary_account'","counterparty_name":"'$canary_name'","amount_minor":500,"currency":"EUR","direction":"debit","kind":"card","occurred_at":"2026-11-24T09:30:00Z"}'
+check "a transaction with planted values is 201, the account masked" bash -c "
+    [ \"\$(curl -s -o '$work/canary' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' \
+        -H 'Content-Type: application/json' --data-binary '$canary')\" = 201 ] && grep -q '\"counterparty_account\":\"\*\*\*\*1111\"' '$work/canary'"
+canary_id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$work/canary")
+check "GET /v1/transactions?counterparty_account= finds it through the blind index" bash -c "
+    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"id\":\"$canary_id\"'"
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+raw_dump() { # every table of the database, as text (bytea as hex), lower-cased
+    for table in $(psql "$smoke_url" -tAc "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"); do
+        psql "$smoke_url" -tAc "SELECT t::text FROM \"$table\" t"
+    done | tr 'A-Z' 'a-z'
+}
+raw_dump >"$work/raw.txt"
+check "a raw SELECT of every table shows no planted value (as text or bytes)" bash -c "
+    test -s '$work/raw.txt' && ! grep -qiF -e '$canary_account' -e 'quetzalcoatl' -e '$(hex "$canary_account")' -e '$(hex "$canary_name")' '$work/raw.txt'"
+check "... nor does the server's log" bash -c "! grep -qiF -e '$canary_account' -e 'quetzalcoatl' '$work/server.log'"
+keys() { DATABASE_URL="$app_url" "$custos" keys "$@"; }
+check "custos keys status lists the tenant's keys (as the application role)" bash -c "
+    DATABASE_URL='$app_url' '$custos' keys status --tenant $tenant >'$work/status.out' && grep -q 'kek v1 active' '$work/status.out' &&
+    grep -q 'data keys v1 active: 2 keys' '$work/status.out'"
+check "custos keys rotate makes KEK version 2" bash -c "
+    DATABASE_URL='$app_url' '$custos' keys rotate --tenant $tenant >'$work/keys.out' && grep -q 'key-encryption key 1 -> 2' '$work/keys.out'"
+check "custos keys reencrypt moves every row, progress on stderr, and retires the old keys" bash -c "
+    DATABASE_URL='$app_url' '$custos' keys reencrypt --tenant $tenant --batch 50 >'$work/keys.out' 2>'$work/keys.err' &&
+    grep -q 'rows re-encrypted, 2 data keys retired' '$work/keys.out' && grep -q '^re-encrypted [0-9]* rows' '$work/keys.err' &&
+    test \"\$(psql '$smoke_url' -tAc \"SELECT count(*) FROM transactions t JOIN data_keys k ON k.id = t.data_key_id WHERE k.status <> 'active'\")\" = 0"
+check "... and the rows still read back" bash -c "
+    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$canary_id' | grep -q '\"counterparty_name\":\"$canary_name\"'"
+check "custos keys shred erases the subject's fields" bash -c "
+    DATABASE_URL='$app_url' '$custos' keys shred --tenant $tenant --subject ACC-CANARY >'$work/keys.out' &&
+    grep -q '2 data keys destroyed; 1 rows now read as erased' '$work/keys.out' &&
+    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$canary_id' | grep -q '\"erased\":\[\"counterparty_account\",\"counterparty_name\"\]'"
+check "... and the blind index no longer finds them" bash -c "
+    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"items\":\[\]'"
+check "bad keys input: a non-zero exit and a first line that says why" bash -c "
+    ! DATABASE_URL='$app_url' '$custos' keys shred --tenant not-a-uuid --subject X 2>'$work/e1' && head -1 '$work/e1' | grep -q 'tenant must be a UUID' &&
+    ! DATABASE_URL='$app_url' '$custos' keys reencrypt --tenant $tenant --batch 0 2>'$work/e1' && head -1 '$work/e1' | grep -q 'batch must be 1 to' &&
+    ! DATABASE_URL='$app_url' '$custos' keys shred --tenant $tenant --subject ACC-CANARY >/dev/null 2>'$work/e2' &&
+    test \$(wc -l <'$work/e2') = 1 && grep -q 'no live data key' '$work/e2'"
+check "custos keys init writes a 0600 key file once and prints its fingerprint" bash -c "
+    DATABASE_URL='$app_url' '$custos' keys init --file '$work/keys/root.key' | grep -q '^root key [0-9a-f]\{16\} written' &&
+    test \"\$(stat -c %a '$work/keys/root.key')\" = 600 &&
+    ! DATABASE_URL='$app_url' '$custos' keys init --file '$work/keys/root.key' >/dev/null 2>&1"
+check "in production the documented development root key is refused" bash -c "
+    ! CUSTOS_ENVIRONMENT=production CUSTOS_AUDIT_KEY_FILE='$work/production.key' CUSTOS_ROOT_KEY=$(hex 'custos development root key v1!!') \
+        DATABASE_URL='$app_url' '$custos' serve --port $((port + 2)) >'$work/devkey.log' 2>&1 && grep -q 'development key' '$work/devkey.log'"
+sleep 1.2
+check "the tenant log still verifies after rotation, re-encryption and shredding" audit_verify --tenant "$tenant"
+system_key=$(DATABASE_URL="$smoke_url" "$custos" audit key --system)
+check "... and so does the system log that records the key operations" bash -c "
+    DATABASE_URL='$smoke_url' '$custos' audit export --system '$work/system-export' >/dev/null &&
+    '$custos' audit verify --export '$work/system-export' --key '$system_key' >/dev/null &&
+    test \"\$(psql '$smoke_url' -tAc \"SELECT count(*) FROM audit_entries WHERE origin = 'custos.localhost/audit/system'
+        AND position(convert_to('keys.','UTF8') in leaf) > 0\")\" -ge 5"
 
 check "SIGTERM stops the server" stop_server
 
