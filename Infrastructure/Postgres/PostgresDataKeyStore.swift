@@ -21,16 +21,7 @@ public struct PostgresDataKeyStore: DataKeyStore {
     public func currentKEKVersion(tenant: TenantID) async throws -> UInt32 {
         try await DatabaseFailure.wrapping("read key-encryption key") {
             try await usage.track {
-                // Version 1 is registered on first use; a concurrent registration is the same row.
-                try await client.query(
-                    """
-                    INSERT INTO key_encryption_keys (tenant_id, version, status)
-                    SELECT \(tenant.rawValue), 1, 'active'
-                    WHERE NOT EXISTS (SELECT 1 FROM key_encryption_keys WHERE tenant_id = \(tenant.rawValue))
-                    ON CONFLICT DO NOTHING
-                    """,
-                    logger: logger
-                )
+                try await client.query(Self.registerFirstKEK(tenant), logger: logger)
                 let rows = try await client.query(
                     "SELECT version FROM key_encryption_keys WHERE tenant_id = \(tenant.rawValue) AND status = 'active'",
                     logger: logger
@@ -74,6 +65,17 @@ public struct PostgresDataKeyStore: DataKeyStore {
 
     static let columns = "id, subject, version, status, kek_version, wrapped"
 
+    /// Registers version 1 of the tenant's KEK unless the tenant has one; a concurrent
+    /// registration is the same row.
+    static func registerFirstKEK(_ tenant: TenantID) -> PostgresQuery {
+        """
+        INSERT INTO key_encryption_keys (tenant_id, version, status)
+        SELECT \(tenant.rawValue), 1, 'active'
+        WHERE NOT EXISTS (SELECT 1 FROM key_encryption_keys WHERE tenant_id = \(tenant.rawValue))
+        ON CONFLICT DO NOTHING
+        """
+    }
+
     private func read(
         _ condition: String, _ tenant: TenantID, _ bind: (inout PostgresBindings) -> Void
     ) async throws -> [DataKeyRecord] {
@@ -111,15 +113,7 @@ public struct PostgresDataKeyStore: DataKeyStore {
     static func insert(_ record: DataKeyRecord, on connection: PostgresConnection, logger: Logger) async throws {
         guard let wrapped = record.wrapped, record.status == .active else { preconditionFailure("a new key is active and wrapped") }
         // A tenant's first key registers its KEK version 1, as `currentKEKVersion` would have.
-        try await connection.query(
-            """
-            INSERT INTO key_encryption_keys (tenant_id, version, status)
-            SELECT \(record.subject.tenant.rawValue), 1, 'active'
-            WHERE NOT EXISTS (SELECT 1 FROM key_encryption_keys WHERE tenant_id = \(record.subject.tenant.rawValue))
-            ON CONFLICT DO NOTHING
-            """,
-            logger: logger
-        )
+        try await connection.query(registerFirstKEK(record.subject.tenant), logger: logger)
         let rows = try await connection.query(
             """
             INSERT INTO data_keys (id, tenant_id, subject, version, status, kek_version, wrapped)

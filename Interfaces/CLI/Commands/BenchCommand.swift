@@ -111,9 +111,10 @@ struct BenchCommand: ParsableCommand {
                     group.addTask {
                         var done = 0
                         let account = AccountIdentifier("ACC-001")!
-                        let key = workload == .recorded
-                            ? try await fields.activeKey(of: DataSubject(tenant: tenant, id: account), context: .unauthenticated) : nil
                         while ContinuousClock.now < deadline {
+                            // The subject's key is looked up for every change, as `RecordTransaction` does.
+                            let key = workload == .recorded
+                                ? try await fields.activeKey(of: DataSubject(tenant: tenant, id: account), context: .unauthenticated) : nil
                             let transaction = Transaction(
                                 id: ids.newTransactionID(), tenantID: tenant, accountID: account,
                                 counterpartyAccount: .value(AccountIdentifier("DE89370400440532013000")!),
