@@ -83,8 +83,10 @@ public protocol KeyAdministration: Sendable {
     /// versions no live key is wrapped by; returns the retired data keys. Audited when any.
     func retireUnused(tenant: TenantID, event: @escaping @Sendable ([DataKeyID]) -> AuditEvent) async throws -> [DataKeyID]
     /// Destroys every data key of the subject and removes the subject's rows from the blind
-    /// indexes; returns the destroyed keys and the rows affected. Refused
-    /// (`KeyOperationError.plaintextRows`) while a row of the subject is still in plaintext.
+    /// indexes; returns the destroyed keys and the subject's rows that read as erased. Refused
+    /// (`KeyOperationError.plaintextRows`) while a row of the subject is still in plaintext, and
+    /// (`KeyOperationError.noLiveKeys`) when there is nothing left to destroy or unindex. Running
+    /// it again after a write that raced the first run unindexes that row.
     func shred(_ subject: DataSubject, event: @escaping @Sendable (_ keys: [DataKeyID], _ rows: Int) -> AuditEvent) async throws -> (keys: [DataKeyID], rows: Int)
     /// The tenant's keys and what they protect.
     func status(tenant: TenantID) async throws -> KeyStatus
@@ -97,7 +99,7 @@ public enum KeyOperationError: DomainError, Equatable, CustomStringConvertible {
     case plaintextRows(Int)
     /// A stored field would not open while re-encrypting: the run stops there, nothing of the batch stored.
     case undecryptable(TransactionID)
-    /// The subject has no live data key in this tenant (never had one, or was shredded already).
+    /// Nothing to shred: the subject has no live data key and no indexed row in this tenant.
     case noLiveKeys
 
     public var slug: String { "key-operation-refused" }
@@ -107,7 +109,7 @@ public enum KeyOperationError: DomainError, Equatable, CustomStringConvertible {
         case .concurrentChange: "the tenant's keys changed meanwhile (another rotation?): nothing changed, run it again"
         case .plaintextRows(let count): "\(count) rows of this subject are still in plaintext: run `custos keys reencrypt` first"
         case .undecryptable(let id): "transaction \(id) has a field that does not open: nothing of its batch was changed"
-        case .noLiveKeys: "this subject has no live data key in this tenant (unknown, or shredded already)"
+        case .noLiveKeys: "nothing to shred: this subject has no live data key and no indexed row in this tenant"
         }
     }
 }

@@ -116,20 +116,30 @@ public struct FindTransactions: Sendable {
         // Candidates beyond `limit`: false positives of the truncated index are dropped below.
         let candidates = try await repository.transactions(counterpartyAccountIndex: index, tenant: tenant, limit: limit * 4)
         var found: [Transaction] = []
-        for stored in candidates where found.count < limit {
-            precondition(stored.tenantID == tenant, "repository returned a foreign row")
-            let transaction = try fields.open(stored)
-            if let account = transaction.counterpartyAccount.value, BlindIndex.normalize(account.value) == wanted {
-                found.append(transaction)
-            }
+        func audit(_ outcome: AuditEvent.Outcome) async throws {
+            let event = AuditEvent(
+                scope: .tenant(tenant), eventType: "transaction.searched", context: context, outcome: outcome,
+                resourceType: "transaction", resourceID: "search",
+                details: ["by": .string("counterparty_account"), "matches": CanonicalJSON(exactly: found.count) ?? .null,
+                          "candidates": CanonicalJSON(exactly: candidates.count) ?? .null]
+            )
+            _ = try await keeper.commit(AuditedChange(events: [event]))
         }
-        let event = AuditEvent(
-            scope: .tenant(tenant), eventType: "transaction.searched", context: context, outcome: .success,
-            resourceType: "transaction", resourceID: "search",
-            details: ["by": .string("counterparty_account"), "matches": CanonicalJSON(exactly: found.count) ?? .null,
-                      "candidates": CanonicalJSON(exactly: candidates.count) ?? .null]
-        )
-        _ = try await keeper.commit(AuditedChange(events: [event]))
+        do {
+            for stored in candidates where found.count < limit {
+                precondition(stored.tenantID == tenant, "repository returned a foreign row")
+                let transaction = try fields.open(stored)
+                if let account = transaction.counterpartyAccount.value, BlindIndex.normalize(account.value) == wanted {
+                    found.append(transaction)
+                }
+            }
+        } catch {
+            // A field that does not open fails the search closed, and the attempt is audited.
+            found = []
+            try await audit(.failure)
+            throw error
+        }
+        try await audit(.success)
         return found
     }
 }

@@ -227,16 +227,24 @@ public struct PostgresKeyAdministration: KeyAdministration {
                 """,
                 logger: logger
             ).decode(UUID.self) { destroyed.append(DataKeyID(id)) }
-            guard !destroyed.isEmpty else { throw KeyOperationError.noLiveKeys }
+            // Every row of the subject leaves the blind indexes, also one written with a key
+            // this shred destroyed while it was in flight (so a second shred cleans up after it).
+            var unindexed = 0
+            for try await _ in try await connection.query(
+                """
+                UPDATE transactions SET counterparty_account_bidx = NULL, counterparty_name_bidx = NULL
+                WHERE tenant_id = \(tenant) AND account_id = \(account)
+                  AND (counterparty_account_bidx IS NOT NULL OR counterparty_name_bidx IS NOT NULL)
+                RETURNING id
+                """,
+                logger: logger
+            ) { unindexed += 1 }
+            guard !destroyed.isEmpty || unindexed > 0 else { throw KeyOperationError.noLiveKeys }
             var rows: Int64 = 0
             for try await count in try await connection.query(
                 """
-                WITH unindexed AS (
-                    UPDATE transactions SET counterparty_account_bidx = NULL, counterparty_name_bidx = NULL
-                    WHERE tenant_id = \(tenant) AND account_id = \(account)
-                    RETURNING data_key_id
-                )
-                SELECT count(*) FROM unindexed
+                SELECT count(*) FROM transactions t JOIN data_keys k ON k.id = t.data_key_id
+                WHERE t.tenant_id = \(tenant) AND t.account_id = \(account) AND k.status = 'destroyed'
                 """,
                 logger: logger
             ).decode(Int64.self) { rows = count }

@@ -160,6 +160,34 @@ import Testing
         }
     }
 
+    /// A write that sealed with the subject's key just before a shred destroyed it lands erased;
+    /// its blind-index values never match a search, and a second shred removes them.
+    @Test func aWriteRacingAShredIsErasedAndASecondShredUnindexesIt() async throws {
+        try await withWorld { world in
+            let subject = DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-RACE")!)
+            _ = try await world.pay("ACC-RACE", to: "RACE-CP-1")
+            let key = try #require(try await world.store.activeKey(of: subject))
+            _ = try await ShredSubject(administration: world.administration)(subject, context: World.context)
+            var draft = Fixtures.transaction()
+            draft = Transaction(
+                id: TransactionID(UUID()), tenantID: Fixtures.tenantA, accountID: subject.id, counterpartyAccount: .value(AccountIdentifier("RACE-CP-1")!),
+                money: draft.money, direction: draft.direction, kind: draft.kind, occurredAt: draft.occurredAt, reference: nil, recordedAt: draft.recordedAt
+            )
+            let late = try world.fields.seal(draft, key: key)  // sealed before the shred, stored after it
+            _ = try await world.keeper.commit(AuditedChange(writes: [.insertTransaction(late)], events: [AuditEvent(
+                scope: .tenant(Fixtures.tenantA), eventType: "transaction.recorded", context: World.context, outcome: .success,
+                resourceType: "transaction", resourceID: draft.id.description
+            )]))
+            #expect(try await world.read(draft.id).counterpartyAccount == .erased)
+            #expect(try await world.find(counterpartyAccount: "RACE-CP-1", tenant: Fixtures.tenantA, limit: 5, context: World.context).isEmpty)
+            #expect(try await world.scalar("SELECT count(*) FROM transactions WHERE counterparty_account_bidx IS NOT NULL AND account_id = 'ACC-RACE'") == 1)
+            let again = try await ShredSubject(administration: world.administration)(subject, context: World.context)
+            #expect(again.keys.isEmpty && again.rows == 2)
+            #expect(try await world.scalar("SELECT count(*) FROM transactions WHERE counterparty_account_bidx IS NOT NULL AND account_id = 'ACC-RACE'") == 0)
+            await #expect(throws: KeyOperationError.noLiveKeys) { _ = try await ShredSubject(administration: world.administration)(subject, context: World.context) }
+        }
+    }
+
     /// Rotation and re-encryption while writers keep writing: every row stays readable, rows end on
     /// the newest keys, and an old key is retired only once no row uses it.
     @Test func rotationAndReencryptionUnderConcurrentWritesLoseNothing() async throws {

@@ -18,13 +18,12 @@ struct KeysCommand: ParsableCommand {
 
     static let operatorContext = AuditContext(actor: "operator:cli")
 
-    /// The stores and use cases of one keys command, on the application's database role.
-    struct Tools {
+    /// The stores of one keys command, on the application's database role. `shred` and `status`
+    /// need nothing more: no key material.
+    struct Database {
         let keeper: PostgresRecordKeeper
         let administration: PostgresKeyAdministration
         let store: PostgresDataKeyStore
-        let cipher: SodiumFieldCipher
-        let fields: FieldProtection
         let auditStore: PostgresAuditLogStore
         let configuration: Configuration
 
@@ -42,27 +41,34 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    static func withTools<Result: Sendable>(
-        _ options: DatabaseOptions, _ body: (Tools) async throws -> Result
+    static func withDatabase<Result: Sendable>(
+        _ options: DatabaseOptions, _ body: (Database) async throws -> Result
     ) async throws -> Result {
         let configuration = try options.configuration()
-        let rootKey = try FieldKeys.rootKey(for: configuration)
-        let cipher = try SodiumFieldCipher(rootKey: rootKey)
         return try await withApplicationClient(configuration, connectionsMax: 4) { client in
             let usage = PoolUsage(connectionsMax: 4)
             let keeper = PostgresRecordKeeper(
                 client: client, origins: configuration.auditOrigins, clock: SystemClock(), usage: usage, logger: Init.poolLogger
             )
-            let store = PostgresDataKeyStore(client: client, usage: usage, logger: Init.poolLogger)
-            let tools = Tools(
+            return try await body(Database(
                 keeper: keeper,
                 administration: PostgresKeyAdministration(client: client, usage: usage, logger: Init.poolLogger, keeper: keeper),
-                store: store, cipher: cipher,
-                fields: FieldProtection(cipher: cipher, indexer: try SodiumBlindIndexer(rootKey: rootKey), keys: store, keeper: keeper),
+                store: PostgresDataKeyStore(client: client, usage: usage, logger: Init.poolLogger),
                 auditStore: PostgresAuditLogStore(client: client, logger: Init.poolLogger),
                 configuration: configuration
-            )
-            return try await body(tools)
+            ))
+        }
+    }
+
+    /// The database, and the cipher over the root key, for the commands that seal or wrap.
+    static func withKeys<Result: Sendable>(
+        _ options: DatabaseOptions, _ body: (Database, SodiumFieldCipher, FieldProtection) async throws -> Result
+    ) async throws -> Result {
+        let rootKey = try FieldKeys.rootKey(for: try options.configuration())
+        let cipher = try SodiumFieldCipher(rootKey: rootKey)
+        let indexer = try SodiumBlindIndexer(rootKey: rootKey)
+        return try await withDatabase(options) { database in
+            try await body(database, cipher, FieldProtection(cipher: cipher, indexer: indexer, keys: database.store, keeper: database.keeper))
         }
     }
 
@@ -123,11 +129,11 @@ struct KeysCommand: ParsableCommand {
 
         func run() async throws {
             let tenant = try tenant.id()
-            let rotation = try await KeysCommand.withTools(options) { tools in
-                let rotation = try await RotateTenantKeys(administration: tools.administration, store: tools.store, cipher: tools.cipher)(
+            let rotation = try await KeysCommand.withKeys(options) { database, cipher, _ in
+                let rotation = try await RotateTenantKeys(administration: database.administration, store: database.store, cipher: cipher)(
                     tenant: tenant, context: KeysCommand.operatorContext
                 )
-                await tools.signLogs(tenant: nil)
+                await database.signLogs(tenant: nil)
                 return rotation
             }
             print("tenant \(tenant): key-encryption key \(rotation.fromVersion) -> \(rotation.toVersion); "
@@ -149,13 +155,13 @@ struct KeysCommand: ParsableCommand {
                 throw ValidationError("--batch must be 1 to \(ReencryptTenant.batchMax)")
             }
             let tenant = try tenant.id()
-            let result = try await KeysCommand.withTools(options) { tools in
-                let result = try await ReencryptTenant(administration: tools.administration, fields: tools.fields)(
+            let result = try await KeysCommand.withKeys(options) { database, _, fields in
+                let result = try await ReencryptTenant(administration: database.administration, fields: fields)(
                     tenant: tenant, batch: batch, context: KeysCommand.operatorContext
                 ) { done in
                     FileHandle.standardError.write(Data("re-encrypted \(done) rows\n".utf8))
                 }
-                await tools.signLogs(tenant: tenant)
+                await database.signLogs(tenant: tenant)
                 return result
             }
             print("tenant \(tenant): \(result.rows) rows re-encrypted, \(result.retired.count) data keys retired")
@@ -173,11 +179,11 @@ struct KeysCommand: ParsableCommand {
         func run() async throws {
             let tenant = try tenant.id()
             guard let account = AccountIdentifier(subject) else { throw ValidationError("--subject \(AccountIdentifier.rule)") }
-            let result = try await KeysCommand.withTools(options) { tools in
-                let result = try await ShredSubject(administration: tools.administration)(
+            let result = try await KeysCommand.withDatabase(options) { database in
+                let result = try await ShredSubject(administration: database.administration)(
                     DataSubject(tenant: tenant, id: account), context: KeysCommand.operatorContext
                 )
-                await tools.signLogs(tenant: nil)
+                await database.signLogs(tenant: nil)
                 return result
             }
             print("tenant \(tenant): \(result.keys.count) data keys destroyed; \(result.rows) rows now read as erased")
@@ -197,7 +203,7 @@ struct KeysCommand: ParsableCommand {
                 guard let id = TenantID(string: tenant) else { throw ValidationError("--tenant must be a UUID") }
                 only = id
             }
-            let lines = try await KeysCommand.withTools(options) { tools in
+            let lines = try await KeysCommand.withDatabase(options) { tools in
                 var lines: [String] = []
                 let tenants: [TenantID]
                 if let only { tenants = [only] } else { tenants = try await tools.administration.tenants() }

@@ -35,6 +35,7 @@ struct ServerAssembly {
         let auditStore = PostgresAuditLogStore(client: client, logger: logger)
         let keyring = try AuditKeys.keyring(for: configuration, create: true)
         let rootKey = try FieldKeys.rootKey(for: configuration)
+        logger.info("field encryption root key", metadata: ["fingerprint": .string(rootKey.fingerprint)])
         if rootKey.isDevelopment {
             logger.warning("field encryption uses the documented development root key: set CUSTOS_ROOT_KEY_FILE (see docs/encryption.md)")
         }
