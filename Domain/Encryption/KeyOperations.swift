@@ -49,17 +49,34 @@ public struct KeyStatus: Hashable, Sendable {
         }
     }
 
+    /// One data key and the rows it protects.
+    public struct DataKey: Hashable, Sendable {
+        public let reference: DataKeyReference
+        public let status: DataKeyRecord.Status
+        public let kekVersion: UInt32
+        public let rows: Int
+        public init(reference: DataKeyReference, status: DataKeyRecord.Status, kekVersion: UInt32, rows: Int) {
+            self.reference = reference
+            self.status = status
+            self.kekVersion = kekVersion
+            self.rows = rows
+        }
+    }
+
     public let tenant: TenantID
     public let keks: [KEK]
     /// Data keys grouped by version and status, with the rows they protect.
     public let dataKeys: [DataKeys]
+    /// Every data key, when asked for (`status(tenant:eachKey:)`); else empty.
+    public let eachKey: [DataKey]
     /// Rows still holding a plaintext counterparty (written before field encryption).
     public let plaintextRows: Int
 
-    public init(tenant: TenantID, keks: [KEK], dataKeys: [DataKeys], plaintextRows: Int) {
+    public init(tenant: TenantID, keks: [KEK], dataKeys: [DataKeys], eachKey: [DataKey] = [], plaintextRows: Int) {
         self.tenant = tenant
         self.keks = keks
         self.dataKeys = dataKeys
+        self.eachKey = eachKey
         self.plaintextRows = plaintextRows
     }
 }
@@ -88,8 +105,8 @@ public protocol KeyAdministration: Sendable {
     /// (`KeyOperationError.noLiveKeys`) when there is nothing left to destroy or unindex. Running
     /// it again after a write that raced the first run unindexes that row.
     func shred(_ subject: DataSubject, event: @escaping @Sendable (_ keys: [DataKeyID], _ rows: Int) -> AuditEvent) async throws -> (keys: [DataKeyID], rows: Int)
-    /// The tenant's keys and what they protect.
-    func status(tenant: TenantID) async throws -> KeyStatus
+    /// The tenant's keys and what they protect; with `eachKey`, every data key on its own too.
+    func status(tenant: TenantID, eachKey: Bool) async throws -> KeyStatus
 }
 
 public enum KeyOperationError: DomainError, Equatable, CustomStringConvertible {

@@ -252,7 +252,7 @@ public struct PostgresKeyAdministration: KeyAdministration {
         }, record: { result in AuditedChange(events: [event(result.keys, result.rows)]) })
     }
 
-    public func status(tenant: TenantID) async throws -> KeyStatus {
+    public func status(tenant: TenantID, eachKey: Bool) async throws -> KeyStatus {
         try await DatabaseFailure.wrapping("read key status") {
             try await usage.track {
                 var keks: [KeyStatus.KEK] = []
@@ -282,12 +282,30 @@ public struct PostgresKeyAdministration: KeyAdministration {
                     }
                     dataKeys.append(KeyStatus.DataKeys(version: UInt32(max(version, 1)), status: status, keys: Int(keys), rows: Int(rows)))
                 }
+                var each: [KeyStatus.DataKey] = []
+                if eachKey {
+                    for try await (id, version, status, kekVersion, rows) in try await client.query(
+                        """
+                        SELECT d.id, d.version, d.status, d.kek_version, (SELECT count(*) FROM transactions t WHERE t.data_key_id = d.id)
+                        FROM data_keys d WHERE d.tenant_id = \(tenant.rawValue) ORDER BY d.created_at, d.id
+                        """,
+                        logger: logger
+                    ).decode((UUID, Int32, String, Int32, Int64).self) {
+                        guard let status = DataKeyRecord.Status(rawValue: status), version >= 1, kekVersion >= 1 else {
+                            throw CorruptRow(table: "data_keys", key: id.uuidString.lowercased())
+                        }
+                        each.append(KeyStatus.DataKey(
+                            reference: DataKeyReference(id: DataKeyID(id), version: UInt32(version)), status: status,
+                            kekVersion: UInt32(kekVersion), rows: Int(rows)
+                        ))
+                    }
+                }
                 var plaintext: Int64 = 0
                 for try await count in try await client.query(
                     "SELECT count(*) FROM transactions WHERE tenant_id = \(tenant.rawValue) AND counterparty_account IS NOT NULL",
                     logger: logger
                 ).decode(Int64.self) { plaintext = count }
-                return KeyStatus(tenant: tenant, keks: keks, dataKeys: dataKeys, plaintextRows: Int(plaintext))
+                return KeyStatus(tenant: tenant, keks: keks, dataKeys: dataKeys, eachKey: each, plaintextRows: Int(plaintext))
             }
         }
     }

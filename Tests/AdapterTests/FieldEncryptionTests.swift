@@ -229,9 +229,12 @@ import Testing
             #expect(try await world.scalar("SELECT count(*) FROM data_keys WHERE status = 'retired' AND version = 1") == 3)
             #expect(try await world.scalar("SELECT count(*) FROM data_keys WHERE kek_version <> 2") == 0, "rewrapped")
             #expect(try await world.scalar("SELECT count(*) FROM key_encryption_keys WHERE status = 'retired' AND version = 1") == 1)
-            let status = try await world.administration.status(tenant: Fixtures.tenantA)
+            let status = try await world.administration.status(tenant: Fixtures.tenantA, eachKey: true)
             #expect(status.dataKeys.first { $0.status == .active }?.rows == 105)
             #expect(status.dataKeys.first { $0.status == .retired }?.rows == 0)
+            #expect(status.eachKey.count == 6)
+            #expect(status.eachKey.filter { $0.status == .active }.map(\.rows).reduce(0, +) == 105)
+            #expect(status.eachKey.allSatisfy { $0.status == .active || $0.rows == 0 }, "no retired key protects a row")
         }
     }
 

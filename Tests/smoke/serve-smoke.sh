@@ -189,8 +189,8 @@ check "a raw SELECT of every table shows no planted value (as text or bytes)" ba
 check "... nor does the server's log" bash -c "! grep -qiF -e '$canary_account' -e 'quetzalcoatl' '$work/server.log'"
 keys() { DATABASE_URL="$app_url" "$custos" keys "$@"; }
 check "custos keys status lists the tenant's keys (as the application role)" bash -c "
-    DATABASE_URL='$app_url' '$custos' keys status --tenant $tenant >'$work/status.out' && grep -q 'kek v1 active' '$work/status.out' &&
-    grep -q 'data keys v1 active: 2 keys' '$work/status.out'"
+    DATABASE_URL='$app_url' '$custos' keys status --tenant $tenant --each >'$work/status.out' && grep -q 'kek v1 active' '$work/status.out' &&
+    grep -q 'data keys v1 active: 2 keys' '$work/status.out' && test \$(grep -c '^  key .* v1 active (kek v1): [0-9]* rows' '$work/status.out') = 2"
 check "custos keys rotate makes KEK version 2" bash -c "
     DATABASE_URL='$app_url' '$custos' keys rotate --tenant $tenant >'$work/keys.out' && grep -q 'key-encryption key 1 -> 2' '$work/keys.out'"
 check "custos keys reencrypt moves every row, progress on stderr, and retires the old keys" bash -c "

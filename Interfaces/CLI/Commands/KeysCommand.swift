@@ -195,6 +195,7 @@ struct KeysCommand: ParsableCommand {
             abstract: "List key-encryption-key versions and data keys, with how many rows each protects."
         )
         @Option(name: .long, help: "Only this tenant (a UUID); default: every tenant with keys.") var tenant: String?
+        @Flag(name: .long, help: "Also list every data key (id, version, status, KEK version, rows).") var each = false
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
@@ -208,13 +209,16 @@ struct KeysCommand: ParsableCommand {
                 let tenants: [TenantID]
                 if let only { tenants = [only] } else { tenants = try await tools.administration.tenants() }
                 for tenant in tenants {
-                    let status = try await tools.administration.status(tenant: tenant)
+                    let status = try await tools.administration.status(tenant: tenant, eachKey: each)
                     lines.append("tenant \(tenant)")
                     for kek in status.keks {
                         lines.append("  kek v\(kek.version) \(kek.status): wraps \(kek.dataKeys) live data keys")
                     }
                     for group in status.dataKeys {
                         lines.append("  data keys v\(group.version) \(group.status.rawValue): \(group.keys) keys, \(group.rows) rows")
+                    }
+                    for key in status.eachKey {
+                        lines.append("  key \(key.reference.id) v\(key.reference.version) \(key.status.rawValue) (kek v\(key.kekVersion)): \(key.rows) rows")
                     }
                     if status.plaintextRows > 0 {
                         lines.append("  \(status.plaintextRows) rows still in plaintext: run `custos keys reencrypt --tenant \(tenant)`")
