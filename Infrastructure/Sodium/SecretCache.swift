@@ -2,9 +2,12 @@ import CSodium
 import Synchronization
 
 /// What a `SecretCache` is keyed by: a name with a cheap 64-bit hash of its own (the cache
-/// mixes it with a per-cache random seed, so that stored names cannot be chosen to collide).
-protocol SecretName: Equatable, Sendable {
+/// mixes it with a per-cache random seed, so that stored names cannot be chosen to collide) and
+/// its own equality. Lookups take the name borrowed: no copy (and no reference count traffic)
+/// on the hot path.
+protocol SecretName: Sendable {
     var hash64: UInt64 { get }
+    func isSameName(as other: Self) -> Bool
 }
 
 /// A bounded cache of fixed-size secrets (unwrapped data keys, key-encryption keys, blind-index
@@ -79,7 +82,7 @@ final class SecretCache<Name: SecretName>: Sendable {
         while true {
             let slot = Int(state.table[place])
             if slot < 0 { return (place, nil) }
-            if state.slots[slot].hash == hash && state.slots[slot].name == name { return (place, slot) }
+            if state.slots[slot].hash == hash && state.slots[slot].name.isSameName(as: name) { return (place, slot) }
             place = (place + 1) & mask
         }
     }

@@ -109,5 +109,5 @@ struct IndexKeyName: SecretName {
 
     var hash64: UInt64 { tenant.rawValue.hash64 ^ number &* 0xff51_afd7_ed55_8ccd }
 
-    static func == (a: IndexKeyName, b: IndexKeyName) -> Bool { a.number == b.number && a.tenant.rawValue.isSame(as: b.tenant.rawValue) }
+    func isSameName(as other: IndexKeyName) -> Bool { number == other.number && tenant.rawValue.isSame(as: other.tenant.rawValue) }
 }

@@ -31,7 +31,7 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
 
     private let rootKey: RootKey
     /// Slot: data key (32) ‖ its commitment (32).
-    private let dataKeys: SecretCache<DataKeyName>
+    private let dataKeys: SecretCache<WrappedDataKey>
     private let keks: SecretCache<KEKName>
 
     /// - Parameter cachedKeysMax: unwrapped data keys kept (1 to 1,048,576).
@@ -56,7 +56,7 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
             crypto_aead_xchacha20poly1305_ietf_keygen(slot.assumingMemoryBound(to: UInt8.self))
             Self.commit(key: slot, to: slot + Self.keyByteCount)
             let wrapped = wrap(slot, reference: reference, tenant: tenant, kekVersion: kekVersion)
-            dataKeys.insert(DataKeyName(wrapped), from: slot)  // it is about to seal
+            dataKeys.insert(wrapped, from: slot)  // it is about to seal
             return wrapped
         }
     }
@@ -207,11 +207,10 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
     ) throws(FieldCipherError) -> Result {
         guard key.bytes.count == WrappedDataKey.byteCount else { throw .keyUnwrapFailed }
         return try withSecretScratch(byteCount: Self.keyByteCount + Self.commitmentByteCount) { (slot) throws(FieldCipherError) -> Result in
-            let name = DataKeyName(key)
-            if !dataKeys.copy(name, to: slot) {
+            if !dataKeys.copy(key, to: slot) {
                 guard unwrap(key, to: slot) else { throw .keyUnwrapFailed }
                 Self.commit(key: slot, to: slot + Self.keyByteCount)
-                dataKeys.insert(name, from: slot)
+                dataKeys.insert(key, from: slot)
             }
             return try body(slot)
         }
@@ -321,28 +320,19 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
     public var customMirror: Mirror { Mirror(self, children: ["rootKey": rootKey.fingerprint]) }
 }
 
-/// A cached data key's name: all of its wrapped form (reference, tenant, KEK version, bytes),
-/// so that a key is only ever found under the exact bytes it was unwrapped from. Hashes the
-/// wrap nonce's first 8 bytes (random) and the versions only; equality compares everything.
-struct DataKeyName: SecretName {
-    let wrapped: WrappedDataKey
-
-    init(_ wrapped: WrappedDataKey) {
-        precondition(wrapped.bytes.count == WrappedDataKey.byteCount)
-        self.wrapped = wrapped
-    }
-
+/// A cached data key is named by all of its wrapped form (reference, tenant, KEK version,
+/// bytes), so that a key is only ever found under the exact bytes it was unwrapped from. The
+/// hash takes the wrap nonce's first 8 bytes (random) and the versions; the equality compares
+/// everything, the bytes first (usually the very same array).
+extension WrappedDataKey: SecretName {
     var hash64: UInt64 {
-        wrapped.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-            ^ (UInt64(wrapped.kekVersion) << 32 | UInt64(wrapped.reference.version))
+        precondition(bytes.count == WrappedDataKey.byteCount)
+        return bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } ^ (UInt64(kekVersion) << 32 | UInt64(reference.version))
     }
 
-    /// `a.wrapped == b.wrapped`, cheapest test first (the bytes are usually the very same array).
-    static func == (a: DataKeyName, b: DataKeyName) -> Bool {
-        a.wrapped.bytes == b.wrapped.bytes && a.wrapped.kekVersion == b.wrapped.kekVersion
-            && a.wrapped.reference.version == b.wrapped.reference.version
-            && a.wrapped.reference.id.rawValue.isSame(as: b.wrapped.reference.id.rawValue)
-            && a.wrapped.tenant.rawValue.isSame(as: b.wrapped.tenant.rawValue)
+    func isSameName(as other: WrappedDataKey) -> Bool {
+        bytes == other.bytes && kekVersion == other.kekVersion && reference.version == other.reference.version
+            && reference.id.rawValue.isSame(as: other.reference.id.rawValue) && tenant.rawValue.isSame(as: other.tenant.rawValue)
     }
 }
 
@@ -352,7 +342,7 @@ struct KEKName: SecretName {
 
     var hash64: UInt64 { tenant.rawValue.hash64 ^ UInt64(version) }
 
-    static func == (a: KEKName, b: KEKName) -> Bool { a.version == b.version && a.tenant.rawValue.isSame(as: b.tenant.rawValue) }
+    func isSameName(as other: KEKName) -> Bool { version == other.version && tenant.rawValue.isSame(as: other.tenant.rawValue) }
 }
 
 extension UUID {

@@ -486,6 +486,7 @@ enum Raw {
         let value: UInt64
         /// Few distinct hashes, so that runs in the table are long and deletions shift them.
         var hash64: UInt64 { value % 5 }
+        func isSameName(as other: Name) -> Bool { value == other.value }
     }
 
     @Test func findsExactlyWhatItHoldsThroughEvictions() throws {
