@@ -2,9 +2,10 @@ import CSodium
 import Synchronization
 
 /// What a `SecretCache` is keyed by: a name with a cheap 64-bit hash of its own (the cache
-/// mixes it with a per-cache random seed, so that stored names cannot be chosen to collide) and
-/// its own equality. Lookups take the name borrowed: no copy (and no reference count traffic)
-/// on the hot path.
+/// mixes it with a per-cache random seed; names whose hashes collide cost a longer probe of the
+/// bounded table, never a wrong secret, since every candidate is compared in full) and its own
+/// equality. Lookups take the name borrowed: no copy (and no reference count traffic) on the
+/// hot path.
 protocol SecretName: Sendable {
     var hash64: UInt64 { get }
     func isSameName(as other: Self) -> Bool

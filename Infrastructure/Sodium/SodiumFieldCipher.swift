@@ -144,7 +144,7 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
         return try bytes.withUnsafeBufferPointer { (sealed) throws(FieldCipherError) -> [UInt8] in
             let header = sealed.baseAddress!
             // Constant time: crypto_verify_32 is libsodium's comparison for 32-byte secrets (as
-            // constant-time as sodium_memcmp, whose volatile byte loop costs 3 times as much here).
+            // constant-time as sodium_memcmp, whose volatile byte loop costs several times as much).
             guard crypto_verify_32(header + 21, slot.assumingMemoryBound(to: UInt8.self) + keyByteCount) == 0 else {
                 throw .keyCommitmentMismatch
             }
