@@ -1,8 +1,5 @@
 import CSodium
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import Domain
 
 /// The 32-byte root of field encryption (docs/encryption.md §3.1): every tenant's key-encryption
 /// keys and blind-index keys are derived from it, so it is the one secret to provision. It sits

@@ -33,17 +33,19 @@ public final class SodiumBlindIndexer: BlindIndexer, CustomStringConvertible, Cu
             precondition(component.count <= Int(UInt16.max), "a blind index component is at most 65,535 bytes")
             messageCount += 2 + component.count
         }
-        return withSecretScratch(byteCount: Self.keyByteCount) { key in
-            let name = IndexKeyName(tenant: tenant, number: index.number)
+        let number = index.number  // (the closures capture no String-holding value)
+        let shift = UInt32(32 - index.bits)
+        let digest = withSecretScratch(byteCount: Self.keyByteCount) { key in
+            let name = IndexKeyName(tenant: tenant, number: number)
             if !indexKeys.copy(name, to: key) {
-                deriveIndexKey(tenant: tenant, number: index.number, to: key)
+                deriveIndexKey(tenant: tenant, number: number, to: key)
                 indexKeys.insert(name, from: key)
             }
-            let digest = withUnsafeTemporaryAllocation(byteCount: messageCount, alignment: 8) { message in
+            return withUnsafeTemporaryAllocation(byteCount: messageCount, alignment: 8) { message in
                 Self.hash(components, into: message, key: key)
             }
-            return digest >> (32 - UInt32(index.bits))
         }
+        return digest >> shift
     }
 
     /// The first 4 bytes (big-endian) of BLAKE2b-256(key, u16 BE length ‖ bytes, for each component).
@@ -101,7 +103,11 @@ public final class SodiumBlindIndexer: BlindIndexer, CustomStringConvertible, Cu
     public var customMirror: Mirror { Mirror(self, children: ["rootKey": rootKey.fingerprint]) }
 }
 
-struct IndexKeyName: Hashable, Sendable {
+struct IndexKeyName: SecretName {
     let tenant: TenantID
     let number: UInt64
+
+    var hash64: UInt64 { tenant.rawValue.hash64 ^ number &* 0xff51_afd7_ed55_8ccd }
+
+    func isSameName(as other: IndexKeyName) -> Bool { number == other.number && tenant.rawValue.isSame(as: other.tenant.rawValue) }
 }

@@ -31,7 +31,7 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
 
     private let rootKey: RootKey
     /// Slot: data key (32) ‖ its commitment (32).
-    private let dataKeys: SecretCache<DataKeyName>
+    private let dataKeys: SecretCache<WrappedDataKey>
     private let keks: SecretCache<KEKName>
 
     /// - Parameter cachedKeysMax: unwrapped data keys kept (1 to 1,048,576).
@@ -40,7 +40,8 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
         precondition(Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES) == Self.keyByteCount
             && Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES) == SealedField.nonceByteCount
             && Int(crypto_aead_xchacha20poly1305_ietf_ABYTES) == SealedField.tagByteCount
-            && Self.wrapNonceByteCount + Self.keyByteCount + SealedField.tagByteCount == WrappedDataKey.byteCount,
+            && Self.wrapNonceByteCount + Self.keyByteCount + SealedField.tagByteCount == WrappedDataKey.byteCount
+            && Int(crypto_verify_32_BYTES) == Self.commitmentByteCount,
             "libsodium's XChaCha20-Poly1305 sizes are the format's")
         self.rootKey = rootKey
         dataKeys = try SecretCache(slotBytes: Self.keyByteCount + Self.commitmentByteCount, slotsMax: cachedKeysMax)
@@ -55,7 +56,7 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
             crypto_aead_xchacha20poly1305_ietf_keygen(slot.assumingMemoryBound(to: UInt8.self))
             Self.commit(key: slot, to: slot + Self.keyByteCount)
             let wrapped = wrap(slot, reference: reference, tenant: tenant, kekVersion: kekVersion)
-            dataKeys.insert(DataKeyName(wrapped), from: slot)  // it is about to seal
+            dataKeys.insert(wrapped, from: slot)  // it is about to seal
             return wrapped
         }
     }
@@ -76,7 +77,9 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
     }
 
     public func open(_ sealed: SealedField, key: WrappedDataKey, binding: FieldBinding) throws(FieldCipherError) -> [UInt8] {
-        guard sealed.keyReference == key.reference, sealed.storedKeyVersion == key.reference.version else { throw .keyMismatch }
+        // `sealed.keyReference == key.reference && sealed.storedKeyVersion == key.reference.version`,
+        // compared on the bytes (no UUID is built on this path).
+        guard Self.names(sealed.bytes, key.reference) else { throw .keyMismatch }
         return try withDataKey(key) { (slot) throws(FieldCipherError) -> [UInt8] in
             try Self.open(sealed.bytes, slot: slot, keyVersion: key.reference.version, binding: binding)
         }
@@ -84,11 +87,10 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
 
     // MARK: Sealed fields
 
-    /// The sealed field's bytes: header ‖ nonce ‖ ciphertext ‖ tag, in one allocation.
+    /// The sealed field's bytes: header ‖ nonce ‖ ciphertext ‖ tag.
     private static func seal(_ plaintext: [UInt8], slot: UnsafeRawPointer, reference: DataKeyReference, binding: FieldBinding) -> [UInt8] {
         let count = SealedField.overheadByteCount + plaintext.count
-        return [UInt8](unsafeUninitializedCapacity: count) { output, initialized in
-            let out = output.baseAddress!
+        let sealed = newBytes(count: count, wipe: false) { out in
             let raw = UnsafeMutableRawPointer(out)
             out[0] = SealedField.format
             withUnsafeBytes(of: reference.id.rawValue.uuid) { raw.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 16) }
@@ -96,7 +98,7 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
             raw.advanced(by: 21).copyMemory(from: slot + keyByteCount, byteCount: commitmentByteCount)
             let nonce = out + SealedField.headerByteCount
             randombytes_buf(nonce, SealedField.nonceByteCount)
-            let status = withUnsafeTemporaryAllocation(byteCount: fieldAADBytesMax, alignment: 8) { aad in
+            return withUnsafeTemporaryAllocation(byteCount: fieldAADBytesMax, alignment: 8) { aad in
                 let aadCount = writeFieldAAD(header: raw, binding: binding, keyVersion: reference.version, to: aad.baseAddress!)
                 var written: UInt64 = 0
                 return crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -105,8 +107,33 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
                     slot.assumingMemoryBound(to: UInt8.self)
                 ) == 0 && written == UInt64(plaintext.count + SealedField.tagByteCount)
             }
-            precondition(status, "crypto_aead_xchacha20poly1305_ietf_encrypt failed")
-            initialized = count
+        }
+        guard let sealed else { preconditionFailure("crypto_aead_xchacha20poly1305_ietf_encrypt failed") }
+        return sealed
+    }
+
+    /// A new array of `count` bytes that `fill` writes, or nil when `fill` returns false. `fill`
+    /// writes into scratch memory (wiped afterwards when `wipe`), which is then copied:
+    /// `Array(UnsafeBufferPointer)` allocates faster than `Array(unsafeUninitializedCapacity:)`,
+    /// whose generic path looks the array's type metadata up on every call.
+    @inline(__always)
+    static func newBytes(count: Int, wipe: Bool, _ fill: (UnsafeMutablePointer<UInt8>) -> Bool) -> [UInt8]? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { scratch in
+            let base = scratch.baseAddress!
+            defer { if wipe { sodium_memzero(base, count) } }
+            guard fill(base) else { return nil }
+            return Array(UnsafeBufferPointer(start: base, count: count))
+        }
+    }
+
+    /// Whether the sealed field's header names `reference`: its key id and, as stored, its version.
+    @inline(__always)
+    private static func names(_ bytes: [UInt8], _ reference: DataKeyReference) -> Bool {
+        bytes.withUnsafeBytes { header in
+            withUnsafeBytes(of: reference.id.rawValue.uuid) { id in
+                header.loadUnaligned(fromByteOffset: 1, as: UInt64.self) == id.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+                    && header.loadUnaligned(fromByteOffset: 9, as: UInt64.self) == id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            } && UInt32(bigEndian: header.loadUnaligned(fromByteOffset: 17, as: UInt32.self)) == reference.version
         }
     }
 
@@ -114,30 +141,28 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
     private static func open(_ bytes: [UInt8], slot: UnsafeRawPointer, keyVersion: UInt32, binding: FieldBinding) throws(FieldCipherError) -> [UInt8] {
         precondition(bytes.count >= SealedField.overheadByteCount, "a SealedField is framed")
         let plaintextCount = bytes.count - SealedField.overheadByteCount
-        var opened = true
-        let plaintext = bytes.withUnsafeBufferPointer { sealed -> [UInt8]? in
+        return try bytes.withUnsafeBufferPointer { (sealed) throws(FieldCipherError) -> [UInt8] in
             let header = sealed.baseAddress!
-            guard sodium_memcmp(header + 21, slot + keyByteCount, commitmentByteCount) == 0 else { return nil }
-            return [UInt8](unsafeUninitializedCapacity: plaintextCount) { output, initialized in
-                let nonce = header + SealedField.headerByteCount
-                opened = withUnsafeTemporaryAllocation(byteCount: fieldAADBytesMax, alignment: 8) { aad in
+            // Constant time: crypto_verify_32 is libsodium's comparison for 32-byte secrets (as
+            // constant-time as sodium_memcmp, whose volatile byte loop costs several times as much).
+            guard crypto_verify_32(header + 21, slot.assumingMemoryBound(to: UInt8.self) + keyByteCount) == 0 else {
+                throw .keyCommitmentMismatch
+            }
+            let nonce = header + SealedField.headerByteCount
+            let plaintext = newBytes(count: plaintextCount, wipe: true) { out in
+                withUnsafeTemporaryAllocation(byteCount: fieldAADBytesMax, alignment: 8) { aad in
                     let aadCount = writeFieldAAD(header: header, binding: binding, keyVersion: keyVersion, to: aad.baseAddress!)
                     var written: UInt64 = 0
-                    // With no plaintext, `output` has no address: libsodium then only checks the tag.
                     return crypto_aead_xchacha20poly1305_ietf_decrypt(
-                        output.baseAddress, &written, nil, nonce + SealedField.nonceByteCount,
-                        UInt64(plaintextCount + SealedField.tagByteCount),
+                        out, &written, nil, nonce + SealedField.nonceByteCount, UInt64(plaintextCount + SealedField.tagByteCount),
                         aad.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(aadCount), nonce,
                         slot.assumingMemoryBound(to: UInt8.self)
                     ) == 0 && written == UInt64(plaintextCount)
                 }
-                if !opened, let address = output.baseAddress { sodium_memzero(address, plaintextCount) }
-                initialized = opened ? plaintextCount : 0
             }
+            guard let plaintext else { throw .authenticationFailed }
+            return plaintext
         }
-        guard let plaintext else { throw .keyCommitmentMismatch }
-        guard opened else { throw .authenticationFailed }
-        return plaintext
     }
 
     /// Writes a field's AAD, the 53-byte header ‖ the binding's associated data
@@ -164,16 +189,13 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
 
     /// u8 length ‖ the name's bytes (a `FieldBinding` name: 1 to 63 ASCII bytes).
     private static func appendName(_ name: String, to buffer: UnsafeMutableRawPointer, at: Int) -> Int {
-        let utf8 = name.utf8
-        precondition(utf8.count <= FieldBinding.nameBytesMax, "a FieldBinding name is at most 63 bytes")
-        buffer.storeBytes(of: UInt8(utf8.count), toByteOffset: at, as: UInt8.self)
-        let copied: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+        var name = name  // `withUTF8` copies only a string that is not already contiguous UTF-8
+        return name.withUTF8 { bytes in
+            precondition(bytes.count <= FieldBinding.nameBytesMax, "a FieldBinding name is at most 63 bytes")
+            buffer.storeBytes(of: UInt8(bytes.count), toByteOffset: at, as: UInt8.self)
             (buffer + at + 1).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            return at + 1 + bytes.count
         }
-        if copied == nil {
-            for (offset, byte) in utf8.enumerated() { buffer.storeBytes(of: byte, toByteOffset: at + 1 + offset, as: UInt8.self) }
-        }
-        return at + 1 + utf8.count
     }
 
     // MARK: Data keys
@@ -185,11 +207,10 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
     ) throws(FieldCipherError) -> Result {
         guard key.bytes.count == WrappedDataKey.byteCount else { throw .keyUnwrapFailed }
         return try withSecretScratch(byteCount: Self.keyByteCount + Self.commitmentByteCount) { (slot) throws(FieldCipherError) -> Result in
-            let name = DataKeyName(key)
-            if !dataKeys.copy(name, to: slot) {
+            if !dataKeys.copy(key, to: slot) {
                 guard unwrap(key, to: slot) else { throw .keyUnwrapFailed }
                 Self.commit(key: slot, to: slot + Self.keyByteCount)
-                dataKeys.insert(name, from: slot)
+                dataKeys.insert(key, from: slot)
             }
             return try body(slot)
         }
@@ -299,27 +320,45 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
     public var customMirror: Mirror { Mirror(self, children: ["rootKey": rootKey.fingerprint]) }
 }
 
-/// A cached data key's name: all of its wrapped form (reference, tenant, KEK version, bytes),
-/// so that a key is only ever found under the exact bytes it was unwrapped from. Hashes the
-/// wrap nonce's first 8 bytes (random) and the versions only; equality compares everything.
-struct DataKeyName: Hashable, Sendable {
-    let wrapped: WrappedDataKey
-
-    init(_ wrapped: WrappedDataKey) {
-        precondition(wrapped.bytes.count == WrappedDataKey.byteCount)
-        self.wrapped = wrapped
+/// A cached data key is named by all of its wrapped form (reference, tenant, KEK version,
+/// bytes), so that a key is only ever found under the exact bytes it was unwrapped from. The
+/// hash takes the wrap nonce's first 8 bytes (random) and the versions; the equality compares
+/// everything, the bytes first (usually the very same array).
+extension WrappedDataKey: SecretName {
+    var hash64: UInt64 {
+        precondition(bytes.count == WrappedDataKey.byteCount)
+        return bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } ^ (UInt64(kekVersion) << 32 | UInt64(reference.version))
     }
 
-    static func == (a: DataKeyName, b: DataKeyName) -> Bool { a.wrapped == b.wrapped }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(wrapped.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-        hasher.combine(wrapped.kekVersion)
-        hasher.combine(wrapped.reference.version)
+    func isSameName(as other: WrappedDataKey) -> Bool {
+        bytes == other.bytes && kekVersion == other.kekVersion && reference.version == other.reference.version
+            && reference.id.rawValue.isSame(as: other.reference.id.rawValue) && tenant.rawValue.isSame(as: other.tenant.rawValue)
     }
 }
 
-struct KEKName: Hashable, Sendable {
+struct KEKName: SecretName {
     let tenant: TenantID
     let version: UInt32
+
+    var hash64: UInt64 { tenant.rawValue.hash64 ^ UInt64(version) }
+
+    func isSameName(as other: KEKName) -> Bool { version == other.version && tenant.rawValue.isSame(as: other.tenant.rawValue) }
+}
+
+extension UUID {
+    /// `==`, on the two 64-bit halves.
+    @inline(__always)
+    func isSame(as other: UUID) -> Bool {
+        withUnsafeBytes(of: uuid) { a in
+            withUnsafeBytes(of: other.uuid) { b in
+                a.loadUnaligned(fromByteOffset: 0, as: UInt64.self) == b.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+                    && a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            }
+        }
+    }
+
+    /// The UUID's two 64-bit halves folded, for `SecretName` hashes.
+    var hash64: UInt64 {
+        withUnsafeBytes(of: uuid) { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) ^ $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).byteSwapped }
+    }
 }
