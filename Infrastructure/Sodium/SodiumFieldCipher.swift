@@ -70,6 +70,8 @@ public final class SodiumFieldCipher: FieldCipher, CustomStringConvertible, Cust
 
     public func seal(_ plaintext: [UInt8], key: WrappedDataKey, binding: FieldBinding) throws(FieldCipherError) -> SealedField {
         guard plaintext.count <= SealedField.plaintextBytesMax else { throw .plaintextTooLarge(bytes: plaintext.count) }
+        // A tenant's key never seals another tenant's value (such a ciphertext could never open).
+        guard binding.tenant == key.tenant else { throw .keyMismatch }
         let bytes = try withDataKey(key) { slot in
             Self.seal(plaintext, slot: slot, reference: key.reference, binding: binding)
         }

@@ -96,10 +96,14 @@ import Testing
         for binding in elsewhere {
             #expect(throws: FieldCipherError.authenticationFailed) { try fixture.cipher.open(sealed, key: fixture.wrapped, binding: binding) }
         }
-        // Sealed elsewhere, it does not open here either.
-        for binding in elsewhere {
+        // Sealed elsewhere in the tenant, it does not open here either; a tenant's key refuses to
+        // seal for another tenant at all.
+        for binding in elsewhere where binding.tenant == Self.tenantA {
             let other = try fixture.cipher.seal(Self.canary, key: fixture.wrapped, binding: binding)
             #expect(throws: FieldCipherError.authenticationFailed) { try fixture.cipher.open(other, key: fixture.wrapped, binding: Self.binding) }
+        }
+        #expect(throws: FieldCipherError.keyMismatch) {
+            try fixture.cipher.seal(Self.canary, key: fixture.wrapped, binding: elsewhere[3])
         }
     }
 
@@ -184,7 +188,9 @@ import Testing
             WrappedDataKey(reference: DataKeyReference(id: DataKeyID(UUID()), version: 1), tenant: w.tenant, kekVersion: 1, bytes: w.bytes),
         ]
         for key in relabelled {
-            #expect(throws: FieldCipherError.keyUnwrapFailed) { try fixture.cipher.seal(Self.canary, key: key, binding: Self.binding) }
+            // Bound to the claimed tenant, so that the unwrap is what refuses.
+            let binding = FieldBinding(tenant: key.tenant, table: Self.binding.table, column: Self.binding.column, rowID: Self.binding.rowID)
+            #expect(throws: FieldCipherError.keyUnwrapFailed) { try fixture.cipher.seal(Self.canary, key: key, binding: binding) }
         }
         // Every flipped bit of the wrapped bytes, and every wrong length.
         for offset in w.bytes.indices {
