@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Domain", "PostgresAdapters", "SodiumAdapters", "FileAdapters",
+                "Domain", "MemoryAdapters", "PostgresAdapters", "SodiumAdapters", "FileAdapters",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -63,6 +63,34 @@ CREATE INDEX transactions_counterparty_name_bidx_idx ON transactions (tenant_id,
 -- Re-encryption, shredding and `keys status` find rows by key.
 CREATE INDEX transactions_data_key_idx ON transactions (data_key_id) WHERE data_key_id IS NOT NULL;
 
+-- New rows are sealed only under an active data key of their tenant: once per INSERT statement,
+-- over its distinct keys, each key row is locked FOR SHARE (so a rotation or shred that changes
+-- its status waits for this transaction, and this one sees theirs if they committed first) and
+-- must be active. Otherwise the statement fails with CU003 and nothing of it is stored: a
+-- writer that remembered a key a rotation or shred has since changed looks the key up again.
+-- Rows re-encrypted by UPDATE are checked by their own statement (PostgresKeyAdministration).
+CREATE FUNCTION custos_transactions_key_active() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    inactive uuid;
+BEGIN
+    SELECT n.data_key_id INTO inactive
+    FROM (SELECT DISTINCT data_key_id, tenant_id FROM new_rows WHERE data_key_id IS NOT NULL) n
+    LEFT JOIN LATERAL (
+        SELECT k.status FROM data_keys k WHERE k.id = n.data_key_id AND k.tenant_id = n.tenant_id FOR SHARE
+    ) k ON true
+    WHERE k.status IS DISTINCT FROM 'active'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'data key % is not an active key of its tenant', inactive USING ERRCODE = 'CU003';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER transactions_sealed_under_active_key AFTER INSERT ON transactions
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION custos_transactions_key_active();
+
 -- The one-statement append (0009) with the new columns.
 DROP FUNCTION custos_audit_append_on_tail(uuid[], uuid[], text[], text[], bigint[], text[], text[], text[],
     timestamptz[], text[], timestamptz[], text[], uuid[], bigint[], bytea[], text[], bigint[], bytea[], bytea[]);

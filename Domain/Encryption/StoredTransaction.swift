@@ -112,6 +112,11 @@ public struct FieldProtection: Sendable {
         throw DataKeyError.keyExists
     }
 
+    /// After `DataKeyError.keyNotActive`: the next `activeKey(of:)` reads the key afresh.
+    public func forgetActiveKey(of subject: DataSubject) {
+        keys.forgetActiveKey(of: subject)
+    }
+
     /// The binding of a transaction's column.
     public static func binding(_ column: String, of id: TransactionID, tenant: TenantID) -> FieldBinding {
         FieldBinding(tenant: tenant, table: table, column: column, rowID: id.rawValue)

@@ -40,17 +40,27 @@ public protocol DataKeyStore: Sendable {
     func newestVersion(of subject: DataSubject) async throws -> UInt32?
     /// The tenant's data key with this id, whatever its status, or nil.
     func key(_ id: DataKeyID, tenant: TenantID) async throws -> DataKeyRecord?
+    /// Drops whatever the store remembers of the subject's active key: the database refused it
+    /// (`DataKeyError.keyNotActive`). Stores that remember nothing do nothing.
+    func forgetActiveKey(of subject: DataSubject)
+}
+
+extension DataKeyStore {
+    public func forgetActiveKey(of subject: DataSubject) {}
 }
 
 public enum DataKeyError: DomainError, Equatable, CustomStringConvertible {
     /// Another writer added the subject's active key first (the write is refused, nothing stored).
     case keyExists
+    /// A row was sealed under a data key that is no longer active (rotated or shredded meanwhile):
+    /// the database refused it, nothing stored. Look the subject's key up again.
+    case keyNotActive
     /// No such data key in this tenant.
     case unknownKey(DataKeyID)
 
     public var slug: String {
         switch self {
-        case .keyExists: "data-key-conflict"
+        case .keyExists, .keyNotActive: "data-key-conflict"
         case .unknownKey: "field-undecryptable"
         }
     }
@@ -58,6 +68,7 @@ public enum DataKeyError: DomainError, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .keyExists: "the subject already has an active data key"
+        case .keyNotActive: "the data key is no longer active"
         case .unknownKey(let id): "no data key \(id) in this tenant"
         }
     }

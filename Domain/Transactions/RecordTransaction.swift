@@ -27,15 +27,26 @@ public struct RecordTransaction: Sendable {
             try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation-failed")
             throw error
         }
-        let key = try await fields.activeKey(of: DataSubject(tenant: tenant, id: transaction.accountID), context: context)
-        let stored = try fields.seal(transaction, key: key)
-        let event = AuditEvent(
-            scope: .tenant(tenant), eventType: "transaction.recorded", context: context, outcome: .success,
-            resourceType: "transaction", resourceID: transaction.id.description,
-            details: TransactionAudit.details(of: stored)
-        )
-        _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(stored)], events: [event]))
-        return transaction
+        let subject = DataSubject(tenant: tenant, id: transaction.accountID)
+        // The key may be remembered from an earlier request; if a rotation or shred has changed it
+        // since, the database refuses the row (nothing stored) and it is sealed again, once, under
+        // the key read afresh.
+        for attempt in 1...2 {
+            let key = try await fields.activeKey(of: subject, context: context)
+            let stored = try fields.seal(transaction, key: key)
+            let event = AuditEvent(
+                scope: .tenant(tenant), eventType: "transaction.recorded", context: context, outcome: .success,
+                resourceType: "transaction", resourceID: transaction.id.description,
+                details: TransactionAudit.details(of: stored)
+            )
+            do {
+                _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(stored)], events: [event]))
+                return transaction
+            } catch DataKeyError.keyNotActive where attempt == 1 {
+                fields.forgetActiveKey(of: subject)
+            }
+        }
+        preconditionFailure("the second attempt returns or throws")
     }
 
     /// Audits a request to record a transaction that was refused before it became one (invalid

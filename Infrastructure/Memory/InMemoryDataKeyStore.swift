@@ -11,7 +11,15 @@ public final class InMemoryDataKeyStore: DataKeyStore {
 
     private let state = Mutex(State())
 
-    public init() {}
+    /// A store holding `keys` already (fixtures), each tenant's KEK at version 1.
+    public init(keys: [DataKeyRecord] = []) {
+        state.withLock { state in
+            for key in keys {
+                state.keys[key.reference.id] = key
+                state.kekVersions[key.subject.tenant] = 1
+            }
+        }
+    }
 
     public func currentKEKVersion(tenant: TenantID) async throws -> UInt32 {
         state.withLock { state in
@@ -42,6 +50,10 @@ public final class InMemoryDataKeyStore: DataKeyStore {
             }
         }
         if taken { throw .keyExists }
+    }
+
+    func storedKey(_ id: DataKeyID) -> DataKeyRecord? {
+        state.withLock { $0.keys[id] }
     }
 
     func add(_ record: DataKeyRecord) {

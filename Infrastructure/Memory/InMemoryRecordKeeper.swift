@@ -37,6 +37,12 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                 switch write {
                 case .insertTransaction(let transaction):
                     guard !transactions.contains(id: transaction.id) else { throw TransactionError.duplicateID(transaction.id) }
+                    // As the database does (migrations/0011): sealed only under an active key of the tenant.
+                    if let key = transaction.dataKey {
+                        guard transactions.keys.storedKey(key.reference.id)?.status == .active,
+                              transactions.keys.storedKey(key.reference.id)?.subject.tenant == transaction.tenantID
+                        else { throw DataKeyError.keyNotActive }
+                    }
                 case .addDataKey(let record):
                     try transactions.keys.checkAdd(record)
                 }

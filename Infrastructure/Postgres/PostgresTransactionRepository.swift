@@ -208,15 +208,23 @@ public struct DatabaseFailure: Error, CustomStringConvertible {
     }
 
     /// `error` as a `DatabaseFailure` when it is PostgreSQL's, else unchanged.
+    /// SQLSTATEs Custos raises on purpose and the domain errors they stand for.
+    static func domainError(_ error: PSQLError) -> (any Error)? {
+        switch error.serverInfo?[.sqlState] {
+        case "CU003": DataKeyError.keyNotActive  // migrations/0011: a row sealed under a key that is not active
+        default: nil
+        }
+    }
+
     static func mapped(_ error: any Error, operation: String) -> any Error {
-        (error as? PSQLError).map { DatabaseFailure(operation: operation, $0) } ?? error
+        (error as? PSQLError).map { domainError($0) ?? DatabaseFailure(operation: operation, $0) } ?? error
     }
 
     static func wrapping<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch let error as PSQLError {
-            throw DatabaseFailure(operation: operation, error)
+            throw domainError(error) ?? DatabaseFailure(operation: operation, error)
         }
     }
 

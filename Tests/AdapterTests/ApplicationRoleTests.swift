@@ -29,7 +29,6 @@ import Testing
             }
             let repository = PostgresTransactionRepository(client: client, usage: usage, logger: logger)
             let transaction = Fixtures.transaction()
-            _ = try await single.commit(Sealing.addKey(Fixtures.tenantA))
             _ = try await group.commit(recorded(transaction))
             #expect(try Sealing.open(await repository.transaction(id: transaction.id, tenant: transaction.tenantID)) == transaction)
 

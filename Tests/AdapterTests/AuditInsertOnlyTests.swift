@@ -312,6 +312,7 @@ import Testing
         try await migrateFrom0003 { client, head, migrated in
             #expect(try migrated.get().first == "0004_audit_insert_only.sql")
             #expect(try await PostgresAuditLogStore(client: client, logger: logger).head(origin: Self.origin) == head)
+            try await TestDatabase.storeFixtureKey(Fixtures.tenantA, client)  // migrated here, not by the harness
             #expect(try await keeper(client).commit(recorded(Fixtures.transaction())) == [AuditReceipt(origin: Self.origin, index: 3)])
             let stored = try await PostgresAuditLogStore(client: client, logger: logger).entries(origin: Self.origin, from: 0, count: 10)
             #expect(try verifyStoredLog(stored, origin: Self.origin).verified)

@@ -28,7 +28,7 @@ enum KeyStoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let keeper = InMemoryRecordKeeper(transactions: repository, clock: SystemClock())
             try await body(Harness(store: repository.keys, keeper: keeper, systemEntries: { keeper.entries(of: .system) }))
         case .postgres:
-            try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
+            try await TestDatabase.withDatabase(fixtureKeys: false, connectionsMax: 16) { client, _ in
                 let logger = Logger(label: "test")
                 let usage = PoolUsage(connectionsMax: 16)
                 let reader = PostgresAuditLogStore(client: client, logger: logger)

@@ -66,7 +66,7 @@ import Testing
     }
 
     func withWorld(_ body: (World) async throws -> Void) async throws {
-        try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in try await body(World(client: client)) }
+        try await TestDatabase.withDatabase(fixtureKeys: false, connectionsMax: 16) { client, _ in try await body(World(client: client)) }
     }
 
     @Test func recordedFieldsReadBackAndAreFoundByBlindIndex() async throws {
@@ -160,31 +160,57 @@ import Testing
         }
     }
 
-    /// A write that sealed with the subject's key just before a shred destroyed it lands erased;
-    /// its blind-index values never match a search, and a second shred removes them.
-    @Test func aWriteRacingAShredIsErasedAndASecondShredUnindexesIt() async throws {
+    /// A writer that remembers a key a shred has since destroyed (`CachedDataKeyStore`) is
+    /// refused by the database, nothing stored, and records under the subject's new key: no
+    /// acknowledged write is ever sealed under a destroyed key.
+    @Test func aWriteWithAKeyShreddedMeanwhileIsRefusedThenSealedAnew() async throws {
         try await withWorld { world in
             let subject = DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-RACE")!)
-            _ = try await world.pay("ACC-RACE", to: "RACE-CP-1")
-            let key = try #require(try await world.store.activeKey(of: subject))
+            let cached = CachedDataKeyStore(world.store)
+            let fields = Sealing.protection(keys: cached, keeper: world.keeper)
+            let record = RecordTransaction(keeper: world.keeper, clock: SystemClock(), ids: UUIDv7Generator(clock: SystemClock()), fields: fields)
+            var draft = Fixtures.draft()
+            draft.accountID = .present("ACC-RACE")
+            _ = try await record(draft, tenant: Fixtures.tenantA, context: World.context)
+            let remembered = try #require(try await cached.activeKey(of: subject))
             _ = try await ShredSubject(administration: world.administration)(subject, context: World.context)
-            var draft = Fixtures.transaction()
-            draft = Transaction(
-                id: TransactionID(UUID()), tenantID: Fixtures.tenantA, accountID: subject.id, counterpartyAccount: .value(AccountIdentifier("RACE-CP-1")!),
-                money: draft.money, direction: draft.direction, kind: draft.kind, occurredAt: draft.occurredAt, reference: nil, recordedAt: draft.recordedAt
+            #expect(try await cached.activeKey(of: subject) == remembered, "still remembered")
+            // Straight to the keeper with the destroyed key: refused, nothing stored.
+            let stale = try fields.seal(Fixtures.transaction(account: subject.id.value), key: remembered)
+            await #expect(throws: DataKeyError.keyNotActive) {
+                _ = try await world.keeper.commit(AuditedChange(writes: [.insertTransaction(stale)], events: [AuditEvent(
+                    scope: .tenant(Fixtures.tenantA), eventType: "transaction.recorded", context: World.context, outcome: .success,
+                    resourceType: "transaction", resourceID: stale.id.description
+                )]))
+            }
+            #expect(try await world.scalar("SELECT count(*) FROM transactions") == 1)
+            // Through the use case: refused once, then sealed under a new key, and readable.
+            let later = try await record(draft, tenant: Fixtures.tenantA, context: World.context)
+            #expect(try await world.read(later.id) == later)
+            #expect(try await world.store.activeKey(of: subject)?.reference.version == 2)
+            #expect(try await world.scalar("SELECT count(*) FROM transactions") == 2)
+        }
+    }
+
+    /// The same after a rotation: a remembered key that was superseded is refused and replaced.
+    @Test func aWriteWithAKeyRotatedMeanwhileIsSealedUnderTheNewKey() async throws {
+        try await withWorld { world in
+            let subject = DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-ROT")!)
+            let cached = CachedDataKeyStore(world.store)
+            let fields = Sealing.protection(keys: cached, keeper: world.keeper)
+            let record = RecordTransaction(keeper: world.keeper, clock: SystemClock(), ids: UUIDv7Generator(clock: SystemClock()), fields: fields)
+            var draft = Fixtures.draft()
+            draft.accountID = .present("ACC-ROT")
+            _ = try await record(draft, tenant: Fixtures.tenantA, context: World.context)
+            _ = try await RotateTenantKeys(administration: world.administration, store: world.store, cipher: Sealing.cipher)(
+                tenant: Fixtures.tenantA, context: World.context
             )
-            let late = try world.fields.seal(draft, key: key)  // sealed before the shred, stored after it
-            _ = try await world.keeper.commit(AuditedChange(writes: [.insertTransaction(late)], events: [AuditEvent(
-                scope: .tenant(Fixtures.tenantA), eventType: "transaction.recorded", context: World.context, outcome: .success,
-                resourceType: "transaction", resourceID: draft.id.description
-            )]))
-            #expect(try await world.read(draft.id).counterpartyAccount == .erased)
-            #expect(try await world.find(counterpartyAccount: "RACE-CP-1", tenant: Fixtures.tenantA, limit: 5, context: World.context).isEmpty)
-            #expect(try await world.scalar("SELECT count(*) FROM transactions WHERE counterparty_account_bidx IS NOT NULL AND account_id = 'ACC-RACE'") == 1)
-            let again = try await ShredSubject(administration: world.administration)(subject, context: World.context)
-            #expect(again.keys.isEmpty && again.rows == 2)
-            #expect(try await world.scalar("SELECT count(*) FROM transactions WHERE counterparty_account_bidx IS NOT NULL AND account_id = 'ACC-RACE'") == 0)
-            await #expect(throws: KeyOperationError.noLiveKeys) { _ = try await ShredSubject(administration: world.administration)(subject, context: World.context) }
+            let later = try await record(draft, tenant: Fixtures.tenantA, context: World.context)
+            #expect(try await world.read(later.id) == later)
+            #expect(try await world.scalar("""
+                SELECT k.version FROM transactions t JOIN data_keys k ON k.id = t.data_key_id WHERE t.id = '\(later.id)'
+                """) == 2)
+            #expect(try await cached.activeKey(of: subject)?.reference.version == 2)
         }
     }
 

@@ -25,24 +25,20 @@ enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible
         }
     }
 
-    /// Both tenants' fixture keys are stored first, so that rows read back with their key.
+    /// Both stores hold the tenants' fixture keys, so that sealed rows go in and read back.
     func withRepository(_ body: (Store) async throws -> Void) async throws {
-        func prepared(_ store: Store) async throws -> Store {
-            for tenant in [Fixtures.tenantA, Fixtures.tenantB] { _ = try await store.keeper.commit(Sealing.addKey(tenant)) }
-            return store
-        }
         switch self {
         case .inMemory:
-            let repository = InMemoryTransactionRepository()
-            try await body(prepared(Store(repository: repository, keeper: InMemoryRecordKeeper(transactions: repository, clock: SystemClock()))))
+            let repository = InMemoryTransactionRepository(keys: Sealing.fixtureKeyStore())
+            try await body(Store(repository: repository, keeper: InMemoryRecordKeeper(transactions: repository, clock: SystemClock())))
         case .postgres:
             try await TestDatabase.withDatabase(connectionsMax: 16) { client, _ in
                 let usage = PoolUsage(connectionsMax: 16)
                 let logger = Logger(label: "test")
-                try await body(prepared(Store(
+                try await body(Store(
                     repository: PostgresTransactionRepository(client: client, usage: usage, logger: logger),
                     keeper: PostgresRecordKeeper(client: client, origins: AuditOrigins(), clock: SystemClock(), usage: usage, logger: logger)
-                )))
+                ))
             }
         }
     }

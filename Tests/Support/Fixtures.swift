@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import MemoryAdapters
 import SodiumAdapters
 import Synchronization
 
@@ -28,10 +29,10 @@ public enum Fixtures {
 
     public static func transaction(
         id: TransactionID = TransactionID(UUID()), tenant: TenantID = tenantA, amountMinor: Int64 = 12_345,
-        reference: String? = "invoice 42", counterpartyName: CounterpartyName? = nil
+        reference: String? = "invoice 42", counterpartyName: CounterpartyName? = nil, account: String = "ACC-001"
     ) -> Transaction {
         Transaction(
-            id: id, tenantID: tenant, accountID: AccountIdentifier("ACC-001")!,
+            id: id, tenantID: tenant, accountID: AccountIdentifier(account)!,
             counterpartyAccount: .value(AccountIdentifier("DE89370400440532013000")!), counterpartyName: counterpartyName.map { .value($0) },
             money: Money(amountMinor: amountMinor, currency: Currency(code: "EUR")!)!,
             direction: .debit, kind: .transfer,
@@ -61,6 +62,12 @@ public enum Sealing {
             keys[tenant] = key
             return key
         }
+    }
+
+    /// An in-memory key store holding the fixture keys of tenants A and B, as a migrated test
+    /// database does (`TestDatabase.withDatabase`).
+    public static func fixtureKeyStore() -> InMemoryDataKeyStore {
+        InMemoryDataKeyStore(keys: [key(Fixtures.tenantA), key(Fixtures.tenantB)])
     }
 
     /// Field protection over `store` and `keeper`, with the test cipher.

@@ -1,6 +1,8 @@
+import Domain
 import Foundation
 import Logging
 import PostgresAdapters
+import NIOCore
 import PostgresNIO
 
 /// Real PostgreSQL for tests. The server is `DATABASE_URL` when set; otherwise a local cluster
@@ -24,9 +26,13 @@ public enum TestDatabase {
         return try LocalPostgresCluster(stateDirectory: packageRoot.appendingPathComponent(".custos")).start()
     }
 
-    /// Runs `body` with a client on a fresh database (migrated unless `migrated` is false).
+    /// Runs `body` with a client on a fresh database (migrated unless `migrated` is false). A
+    /// migrated database holds the fixtures' data keys (`Sealing.key`) of tenants A and B unless
+    /// `fixtureKeys` is false, stored directly (no audit entry), so that rows sealed by the
+    /// fixtures go in: the database refuses rows under a key it does not hold as active.
     public static func withDatabase<Result: Sendable>(
         migrated: Bool = true,
+        fixtureKeys: Bool = true,
         connectionsMax: Int = 8,
         _ body: (PostgresClient, PostgresURL) async throws -> Result
     ) async throws -> Result {
@@ -39,6 +45,9 @@ public enum TestDatabase {
                 if migrated {
                     try await PostgresMigrator(client: client, logger: logger)
                         .migrate(try MigrationSet.load(directory: migrationsDirectory))
+                    if fixtureKeys {
+                        for tenant in [Fixtures.tenantA, Fixtures.tenantB] { try await storeFixtureKey(tenant, client) }
+                    }
                 }
                 return try await body(client, url)
             }
@@ -98,5 +107,21 @@ public enum TestDatabase {
         try await withClient(server, connectionsMax: 1) { client in
             _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
         }
+    }
+
+    /// Stores `tenant`'s fixture key (and its KEK version 1) as the owner would.
+    public static func storeFixtureKey(_ tenant: TenantID, _ client: PostgresClient) async throws {
+        let key = Sealing.key(tenant)
+        guard let wrapped = key.wrapped else { preconditionFailure("fixture keys are live") }
+        try await client.query(
+            "INSERT INTO key_encryption_keys (tenant_id, version, status) VALUES (\(tenant.rawValue), 1, 'active')", logger: logger
+        )
+        try await client.query(
+            """
+            INSERT INTO data_keys (id, tenant_id, subject, version, status, kek_version, wrapped)
+            VALUES (\(key.reference.id.rawValue), \(tenant.rawValue), \(key.subject.id.value), 1, 'active', 1, \(ByteBuffer(bytes: wrapped.bytes)))
+            """,
+            logger: logger
+        )
     }
 }

@@ -76,7 +76,8 @@ struct BenchCommand: ParsableCommand {
                     )
                 // Rows are sealed as the server seals them (development root key: a scratch database).
                 let fields = try FieldKeys.protection(
-                    rootKey: RootKey.development, keys: PostgresDataKeyStore(client: client, usage: usage, logger: Self.poolLogger),
+                    rootKey: RootKey.development,
+                    keys: CachedDataKeyStore(PostgresDataKeyStore(client: client, usage: usage, logger: Self.poolLogger)),  // as serve
                     keeper: keeper
                 )
                 let acknowledged = try await Self.drive(

@@ -40,7 +40,7 @@ struct ServerAssembly {
             logger.warning("field encryption uses the documented development root key: set CUSTOS_ROOT_KEY_FILE (see docs/encryption.md)")
         }
         let fields = try FieldKeys.protection(
-            rootKey: rootKey, keys: PostgresDataKeyStore(client: client, usage: usage, logger: logger), keeper: keeper
+            rootKey: rootKey, keys: CachedDataKeyStore(PostgresDataKeyStore(client: client, usage: usage, logger: logger)), keeper: keeper
         )
         let checkpoints = CheckpointService(
             store: auditStore,
