@@ -112,4 +112,40 @@ import Testing
                  ^
             """)
     }
+
+    @Test func matchesUsesALinearTimeEngine() throws {
+        #expect(try eval("'abc-123'.matches('^[a-z]+-\\\\d{3}$')") == .bool(true))
+        #expect(try eval("'abc-12'.matches('^[a-z]+-\\\\d{3}$')") == .bool(false))
+        #expect(try eval("'x.y'.matches('x\\\\.y') && !'xzy'.matches('x\\\\.y')") == .bool(true))
+        #expect(try eval("'grey'.matches('gr(?:a|e)y') && 'B'.matches('[^a-z]')") == .bool(true))
+        // Exponential for a backtracking engine; linear here.
+        let text = CELValue.string(String(repeating: "a", count: 20_000))
+        #expect(try eval("s.matches('(a*)*b')", ["s": text]) == .bool(false))
+        #expect(try eval("s.matches('(a|aa)+$')", ["s": text]) == .bool(true))
+        guard case .invalidArgument = try evalError("'a'.matches('(?i)a')") else {
+            Issue.record("unsupported regex syntax was not refused")
+            return
+        }
+        guard case .limitExceeded = try evalError("s.matches('a{1000}')", ["s": text]) else {
+            Issue.record("a search beyond the work limit was not refused")
+            return
+        }
+    }
+
+    @Test func namesMapsAndConversions() throws {
+        #expect(try eval("a.b.c", ["a.b.c": .string("yes")]) == .string("yes"))
+        var inner = CELMap()
+        inner.insert(.string("c"), .string("via map"))
+        #expect(try eval("a.b.c", ["a.b": .map(inner)]) == .string("via map"))
+        #expect(try eval("[1].map(a, a + 1)", ["a": .int(100)]) == .list([.int(2)]))
+        #expect(try evalError("{1: 'a', 1u: 'b'}") == .duplicateKey("1u"))
+        #expect(try evalError("{1.5: 'a'}") == .unsupportedKeyType(.double))
+        #expect(try eval("int('42') + int(3.9) == 45 && uint(7) == 7u && double('1.5') == 1.5") == .bool(true))
+        #expect(try eval("string(12) + string(true) + string(b'ok')") == .string("12trueok"))
+        #expect(try eval("type(1) == int && type('s') == string") == .bool(true))
+        #expect(try evalError("int(1e19)") != nil)
+        #expect(try evalError("uint(-1)") != nil)
+        #expect(try evalError("unknown(1)") == .unknownFunction("unknown"))
+        #expect(try evalError("nope") == .unknownIdentifier("nope"))
+    }
 }

@@ -95,6 +95,10 @@ struct CELEvaluator {
         let right = Result { () throws(CELEvalError) in try evaluate(rhs) }
         if case .success(.bool(absorbing)) = right { return .bool(absorbing) }
         let name = absorbing ? "||" : "&&"
+        // Running out of budget is never absorbed.
+        for case .failure(let error) in [left, right] {
+            if case .limitExceeded = error { throw error }
+        }
         switch (left, right) {
         case (.failure(let error), _): throw error
         case (.success(.bool), .success(.bool)): return .bool(!absorbing)

@@ -22,6 +22,9 @@ enum CELFunctions {
             case "endsWith": return .bool(a.reversed().starts(with: b.reversed()))
             default: return .bool(b.isEmpty || subsequence(b, of: a))
             }
+        case ("matches", 2):
+            guard case .string(let text) = args[0], case .string(let pattern) = args[1] else { break }
+            return .bool(try CELRegex(pattern).search(text))
         case ("dyn", 1) where !isMethod: return args[0]
         case ("type", 1) where !isMethod: return .type(args[0].type)
         case ("int", 1) where !isMethod: return try CELConversions.toInt(args[0])

@@ -14,4 +14,8 @@ public enum CELLimits {
     public static let stringBytesMax = 65_536
     /// Evaluation steps (node visits, macro iterations) for one evaluation.
     public static let evaluationStepsMax = 1_000_000
+    /// Instructions in a compiled `matches()` pattern (counted repetitions are expanded).
+    public static let regexInstructionsMax = 2_000
+    /// Instruction visits one `matches()` call may need: (characters + 1) × instructions.
+    public static let regexWorkMax = 4_000_000
 }
