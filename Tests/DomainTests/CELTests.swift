@@ -88,6 +88,18 @@ import Testing
         #expect(what.contains("the limit is \(CELLimits.stringBytesMax)"))
     }
 
+    @Test func memoryBuiltInOneEvaluationIsBounded() throws {
+        // Each string is under the per-string limit; together they exceed the evaluation budget.
+        let chunk = CELValue.string(String(repeating: "a", count: CELLimits.stringBytesMax / 2))
+        let count = CELLimits.evaluationBytesMax / CELLimits.stringBytesMax * 2 + 2
+        let xs = CELValue.list(Array(repeating: .int(0), count: count))
+        guard case .limitExceeded(let what) = try evalError("xs.map(x, s + s)", ["xs": xs, "s": chunk]) else {
+            Issue.record("building many big strings was not stopped")
+            return
+        }
+        #expect(what.contains("bytes of values built"))
+    }
+
     @Test func macrosOverBigListsStopAtTheLimit() throws {
         let big = CELValue.list(Array(repeating: .int(1), count: CELLimits.listElementsMax))
         #expect(try eval("xs.all(x, x == 1)", ["xs": big]) == .bool(true))

@@ -5,6 +5,7 @@ struct CELEvaluator {
     /// Comprehension variables, innermost last.
     private var locals: [(name: String, value: CELValue)] = []
     private var steps = 0
+    private var bytesBuilt = 0
 
     init(bindings: [String: CELValue]) { self.bindings = bindings }
 
@@ -13,6 +14,22 @@ struct CELEvaluator {
         guard steps <= CELLimits.evaluationStepsMax else {
             throw .limitExceeded("more than \(CELLimits.evaluationStepsMax) evaluation steps")
         }
+    }
+
+    /// Counts the size of a value an operation built against `CELLimits.evaluationBytesMax`
+    /// (a list counts 16 bytes an element; its elements were counted when they were built).
+    private mutating func charge(_ value: CELValue) throws(CELEvalError) -> CELValue {
+        switch value {
+        case .string(let s): bytesBuilt += s.utf8.count
+        case .bytes(let b): bytesBuilt += b.count
+        case .list(let l): bytesBuilt += 16 * l.count
+        case .map(let m): bytesBuilt += 32 * m.count
+        default: return value
+        }
+        guard bytesBuilt <= CELLimits.evaluationBytesMax else {
+            throw .limitExceeded("more than \(CELLimits.evaluationBytesMax) bytes of values built in one evaluation")
+        }
+        return value
     }
 
     mutating func evaluate(_ expression: CELExpression) throws(CELEvalError) -> CELValue {
@@ -26,17 +43,18 @@ struct CELEvaluator {
             guard case .map(let map) = target else { throw .noSuchOverload("has() on \(target.type.rawValue)") }
             return .bool(map[.string(field)] != nil)
         case .index(let operand, let index): return try CELOperations.index(try evaluate(operand), try evaluate(index))
-        case .call(let name, let target, let arguments): return try call(name, target: target, arguments: arguments)
+        case .call(let name, let target, let arguments):
+            return try charge(try call(name, target: target, arguments: arguments))
         case .list(let items):
             try CELOperations.checkCount(items.count)
             var values: [CELValue] = []
             values.reserveCapacity(items.count)
             for item in items { values.append(try evaluate(item)) }
-            return .list(values)
-        case .map(let entries): return try mapLiteral(entries)
+            return try charge(.list(values))
+        case .map(let entries): return try charge(try mapLiteral(entries))
         case .unary(let op, let operand): return try CELOperations.unary(op, try evaluate(operand))
         case .binary(let op, let lhs, let rhs):
-            return try CELOperations.binary(op, try evaluate(lhs), try evaluate(rhs))
+            return try charge(try CELOperations.binary(op, try evaluate(lhs), try evaluate(rhs)))
         case .and(let lhs, let rhs): return try logical(lhs, rhs, absorbing: false)
         case .or(let lhs, let rhs): return try logical(lhs, rhs, absorbing: true)
         case .conditional(let condition, let then, let otherwise):
@@ -44,7 +62,7 @@ struct CELEvaluator {
             guard case .bool(let b) = value else { throw .noSuchOverload("?: on \(value.type.rawValue)") }
             return try evaluate(b ? then : otherwise)
         case .comprehension(let macro, let range, let variable, let body, let transform):
-            return try comprehension(macro, range: range, variable: variable, body: body, transform: transform)
+            return try charge(try comprehension(macro, range: range, variable: variable, body: body, transform: transform))
         }
     }
 

@@ -12,6 +12,8 @@ public enum CELLimits {
     public static let listElementsMax = 10_000
     /// Size of any string or bytes value built during evaluation, in UTF-8 bytes.
     public static let stringBytesMax = 65_536
+    /// Bytes of strings, bytes, lists and maps built during one evaluation (a list element counts 16).
+    public static let evaluationBytesMax = 16 * 1_024 * 1_024
     /// Evaluation steps (node visits, macro iterations) for one evaluation.
     public static let evaluationStepsMax = 1_000_000
     /// Instructions in a compiled `matches()` pattern (counted repetitions are expanded).
