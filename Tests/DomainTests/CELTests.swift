@@ -160,4 +160,21 @@ import Testing
         #expect(try evalError("unknown(1)") == .unknownFunction("unknown"))
         #expect(try evalError("nope") == .unknownIdentifier("nope"))
     }
+
+    @Test(arguments: [
+        ("'abc", 1, 1, "unterminated string literal"),
+        ("1 +", 1, 4, "unexpected end of input"),
+        ("x.all(1, true)", 1, 3, "the first argument of all must be a variable name"),
+        ("'é' + #", 1, 7, "unexpected character '#'"),
+        ("[1, 2\n, 3", 2, 4, "expected ']', found end of input"),
+        ("'\\q'", 1, 2, "invalid escape sequence '\\q'"),
+        ("has(x)", 1, 1, "has() needs a field selection, like has(x.field)"),
+        ("a ? b", 1, 6, "expected ':', found end of input"),
+        ("18446744073709551616u", 1, 1, "integer literal out of range"),
+    ])
+    func parseErrorsCarryLineAndColumn(source: String, line: Int, column: Int, message: String) throws {
+        let error = try #require(throws: CELParseError.self) { try CELProgram(source) }
+        #expect(error.position == CELSourcePosition(line: line, column: column))
+        #expect(error.message == message)
+    }
 }
