@@ -66,7 +66,7 @@ enum CELConversions {
             guard u <= UInt64(Int64.max) else { throw .overflow("int(\(u)u)") }
             return .int(Int64(u))
         case .double(let d):
-            guard d.isFinite, d > -9.223372036854775808e18 - 1, d < 9.223372036854775808e18 else {
+            guard d.isFinite, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else {
                 throw .overflow("int(\(d))")
             }
             return .int(Int64(d))
