@@ -30,7 +30,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // Already resolved through postgres-nio; jwt-kit 5.8 needs 4.x (docs: build notes).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: Domain: the pure core (Foundation value types only).
@@ -52,11 +51,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FileAdapters", dependencies: ["Domain"], path: "Infrastructure/Files", swiftSettings: strict),
-        // Policy bundles from YAML files (docs/policies.md).
-        .target(
-            name: "PolicyAdapters", dependencies: ["Domain", .product(name: "Yams", package: "Yams")],
-            path: "Infrastructure/Policy", swiftSettings: strict
-        ),
         .target(
             name: "CryptoAdapters", dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto")],
             path: "Infrastructure/Crypto", swiftSettings: strict
@@ -87,7 +81,6 @@ let package = Package(
             name: "CustosCLI",
             dependencies: [
                 "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters", "FileAdapters", "CryptoAdapters",
-                "PolicyAdapters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,10 +109,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // Audit-log math against public conformance data; depends on the core only, so it builds in seconds.
-        // Policy engine, YAML loading and the example bundle in policies/; no database.
-        .testTarget(
-            name: "PolicyTests", dependencies: ["Domain", "PolicyAdapters"], path: "Tests/PolicyTests", swiftSettings: strict
-        ),
+        // The policy engine (YAML loading and the example bundle join it next); no database.
+        .testTarget(name: "PolicyTests", dependencies: ["Domain"], path: "Tests/PolicyTests", swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["Domain"], path: "Tests/AuditTests", swiftSettings: strict),
         .testTarget(
             name: "AdapterTests",
