@@ -62,25 +62,42 @@ public enum CELMapKey: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// A uint that fits in an int compares and hashes as that int.
-    private var normalized: Normalized {
-        switch self {
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .uint(let u): u <= UInt64(Int64.max) ? .int(Int64(u)) : .bigUint(u)
-        case .string(let s): .string(Array(s.unicodeScalars.map(\.value)))
+    /// A uint that fits in an int compares and hashes as that int. Strings compare by Unicode
+    /// scalars (no canonical equivalence), which is comparing their UTF-8 bytes.
+    public static func == (lhs: CELMapKey, rhs: CELMapKey) -> Bool {
+        switch (lhs, rhs) {
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.uint(let a), .uint(let b)): a == b
+        case (.int(let a), .uint(let b)): a >= 0 && UInt64(a) == b
+        case (.uint(let a), .int(let b)): b >= 0 && a == UInt64(b)
+        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        default: false
         }
     }
 
-    private enum Normalized: Hashable {
-        case bool(Bool)
-        case int(Int64)
-        case bigUint(UInt64)
-        case string([UInt32])
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .bool(let b):
+            hasher.combine(0 as UInt8)
+            hasher.combine(b)
+        case .int(let i):
+            hasher.combine(1 as UInt8)
+            hasher.combine(i)
+        case .uint(let u):
+            if u <= UInt64(Int64.max) {
+                hasher.combine(1 as UInt8)
+                hasher.combine(Int64(u))
+            } else {
+                hasher.combine(2 as UInt8)
+                hasher.combine(u)
+            }
+        case .string(let s):
+            hasher.combine(3 as UInt8)
+            var s = s
+            s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
-
-    public static func == (lhs: CELMapKey, rhs: CELMapKey) -> Bool { lhs.normalized == rhs.normalized }
-    public func hash(into hasher: inout Hasher) { hasher.combine(normalized) }
 
     public var description: String {
         switch self {
@@ -124,7 +141,7 @@ extension CELValue {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
-        case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)  // same scalars, same bytes
         case (.bytes(let a), .bytes(let b)): return a == b
         case (.type(let a), .type(let b)): return a == b
         case (.list(let a), .list(let b)):
