@@ -52,17 +52,6 @@ public struct StoredTransaction: Hashable, Sendable {
 
     /// Whose key protects the row's fields: the holder of its account.
     public var subject: DataSubject { DataSubject(tenant: tenantID, id: accountID) }
-
-    /// The same row with its protected fields replaced (re-encryption).
-    public func replacingFields(
-        account: StoredField, name: StoredField?, accountIndex: UInt32?, nameIndex: UInt32?, dataKey: DataKeyRecord
-    ) -> StoredTransaction {
-        StoredTransaction(
-            id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: account, counterpartyAccountIndex: accountIndex,
-            counterpartyName: name, counterpartyNameIndex: nameIndex, money: money, direction: direction, kind: kind,
-            occurredAt: occurredAt, reference: reference, recordedAt: recordedAt, dataKey: dataKey
-        )
-    }
 }
 
 /// Seals and opens a transaction's protected fields (docs/encryption.md §6): the core's side of

@@ -59,9 +59,4 @@ public final class InMemoryDataKeyStore: DataKeyStore {
     func add(_ record: DataKeyRecord) {
         state.withLock { $0.keys[record.reference.id] = record }
     }
-
-    /// Every key of the tenant (for status listings and tests).
-    public func keys(tenant: TenantID) -> [DataKeyRecord] {
-        state.withLock { $0.keys.values.filter { $0.subject.tenant == tenant } }
-    }
 }

@@ -39,9 +39,8 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                     guard !transactions.contains(id: transaction.id) else { throw TransactionError.duplicateID(transaction.id) }
                     // As the database does (migrations/0011): sealed only under an active key of the tenant.
                     if let key = transaction.dataKey {
-                        guard transactions.keys.storedKey(key.reference.id)?.status == .active,
-                              transactions.keys.storedKey(key.reference.id)?.subject.tenant == transaction.tenantID
-                        else { throw DataKeyError.keyNotActive }
+                        let stored = transactions.keys.storedKey(key.reference.id)
+                        guard stored?.status == .active, stored?.subject.tenant == transaction.tenantID else { throw DataKeyError.keyNotActive }
                     }
                 case .addDataKey(let record):
                     try transactions.keys.checkAdd(record)

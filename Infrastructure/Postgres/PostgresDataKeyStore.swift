@@ -58,11 +58,6 @@ public struct PostgresDataKeyStore: DataKeyStore {
         try await read("WHERE tenant_id = $1 AND id = $2", tenant, { $0.append(id.rawValue) }).first
     }
 
-    /// Every data key of the tenant, by subject and version.
-    public func keys(tenant: TenantID) async throws -> [DataKeyRecord] {
-        try await read("WHERE tenant_id = $1 ORDER BY subject, version", tenant, { _ in })
-    }
-
     static let columns = "id, subject, version, status, kek_version, wrapped"
 
     /// Registers version 1 of the tenant's KEK unless the tenant has one; a concurrent
@@ -97,6 +92,13 @@ public struct PostgresDataKeyStore: DataKeyStore {
     /// A key row from `columns`, checked.
     static func record(from row: PostgresRow, tenant: TenantID) throws -> DataKeyRecord {
         let (id, subject, version, status, kekVersion, wrapped) = try row.decode((UUID, String, Int32, String, Int32, ByteBuffer?).self)
+        return try record(id: id, subject: subject, version: version, status: status, kekVersion: kekVersion, wrapped: wrapped, tenant: tenant)
+    }
+
+    /// A key row from its `columns` values (also as joined to a transaction row), checked.
+    static func record(
+        id: UUID, subject: String, version: Int32, status: String, kekVersion: Int32, wrapped: ByteBuffer?, tenant: TenantID
+    ) throws -> DataKeyRecord {
         guard let subjectID = AccountIdentifier(subject), version >= 1, kekVersion >= 1,
               let status = DataKeyRecord.Status(rawValue: status),
               (status == .destroyed) == (wrapped == nil)

@@ -161,17 +161,14 @@ public struct PostgresTransactionRepository: TransactionRepository {
         }
         var key: DataKeyRecord?
         if let keyID = try r[15].decode(UUID?.self) {
-            guard let subjectText = try r[16].decode(String?.self), let subjectID = AccountIdentifier(subjectText),
-                  let version = try r[17].decode(Int32?.self), version >= 1,
-                  let status = DataKeyRecord.Status(rawValue: try r[18].decode(String?.self) ?? ""),
-                  let kekVersion = try r[19].decode(Int32?.self), kekVersion >= 1
+            // The joined key's columns, in `PostgresDataKeyStore.columns` order.
+            guard let subject = try r[16].decode(String?.self), let version = try r[17].decode(Int32?.self),
+                  let status = try r[18].decode(String?.self), let kekVersion = try r[19].decode(Int32?.self)
             else { throw corrupt }
-            let reference = DataKeyReference(id: DataKeyID(keyID), version: UInt32(version))
-            let wrapped = try r[20].decode(ByteBuffer?.self).map {
-                WrappedDataKey(reference: reference, tenant: tenant, kekVersion: UInt32(kekVersion), bytes: Array(buffer: $0))
-            }
-            guard (status == .destroyed) == (wrapped == nil) else { throw corrupt }
-            key = DataKeyRecord(reference: reference, subject: DataSubject(tenant: tenant, id: subjectID), status: status, wrapped: wrapped)
+            key = try PostgresDataKeyStore.record(
+                id: keyID, subject: subject, version: version, status: status, kekVersion: kekVersion,
+                wrapped: try r[20].decode(ByteBuffer?.self), tenant: tenant
+            )
         }
         return StoredTransaction(
             id: TransactionID(id), tenantID: tenant, accountID: accountID, counterpartyAccount: account,
