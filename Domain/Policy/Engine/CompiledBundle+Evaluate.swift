@@ -63,7 +63,7 @@ extension CompiledBundle {
                 guard case .object(let object) = node else { node = nil; break }
                 node = object[String(segment)]
             }
-            guard let node, node != .null else {
+            guard let node = (node == nil || node == .null) ? declared.defaultValue : node else {
                 problems.append("\(policy): input \(declared.name) is missing")
                 continue
             }

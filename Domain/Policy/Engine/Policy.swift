@@ -27,13 +27,45 @@ public enum PolicyInputType: String, Sendable, Hashable, CaseIterable {
     case int, uint, double, string, bool, bytes, list, map
 }
 
-/// One declared input: a dotted path into the decision's input (`txn.amount_minor`).
+/// One declared input: a dotted path into the decision's input (`txn.amount_minor`). An input
+/// with a default binds it when the decision's input lacks the value (or holds `null`); one
+/// without is then left unbound, so the rules that use it fail safe.
 public struct PolicyInput: Sendable, Hashable {
     public let name: String
     public let type: PolicyInputType
-    public init(name: String, type: PolicyInputType) {
+    /// Must be of `type` (checked by `PolicyBundle`).
+    public let defaultValue: CanonicalJSON?
+    public init(name: String, type: PolicyInputType, defaultValue: CanonicalJSON? = nil) {
         self.name = name
         self.type = type
+        self.defaultValue = defaultValue
+    }
+}
+
+/// A named list of names that a policy screens against (`name_distance(name, "list")`), loaded
+/// from a file under `policies/data/`. Its entries are part of the bundle and of its hash, so a
+/// decision replays against exactly the list it was made with.
+public struct PolicyNameList: Sendable, Hashable {
+    /// How the policy's expressions name the list.
+    public let name: String
+    /// The file it was read from, relative to the bundle's folder, as the policy wrote it.
+    public let source: String
+    public let entries: [NameListEntry]
+    public init(name: String, source: String, entries: [NameListEntry]) {
+        self.name = name
+        self.source = source
+        self.entries = entries
+    }
+}
+
+/// One listed party: the list's own id for it and one name (an alias is an entry of its own,
+/// with the same id).
+public struct NameListEntry: Sendable, Hashable {
+    public let id: String
+    public let name: String
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
     }
 }
 
@@ -94,10 +126,11 @@ public struct Policy: Sendable, Hashable {
     public let variables: [PolicyVariable]
     public let rules: [PolicyRule]
     public let thresholds: PolicyThresholds
+    public let lists: [PolicyNameList]
 
     public init(
         id: String, version: String, status: PolicyStatus, owner: String, refs: [String], inputs: [PolicyInput],
-        variables: [PolicyVariable], rules: [PolicyRule], thresholds: PolicyThresholds
+        variables: [PolicyVariable], rules: [PolicyRule], thresholds: PolicyThresholds, lists: [PolicyNameList] = []
     ) {
         self.id = id
         self.version = version
@@ -108,6 +141,7 @@ public struct Policy: Sendable, Hashable {
         self.variables = variables
         self.rules = rules
         self.thresholds = thresholds
+        self.lists = lists
     }
 }
 
@@ -125,4 +159,11 @@ public enum PolicyLimits {
     public static let expressionBytesMax = CELLimits.expressionBytesMax
     /// The magnitude of one rule's score and of each threshold.
     public static let scoreMagnitudeMax = 1_000_000
+    public static let listsPerPolicyMax = 8
+    /// Entries of one name list (aliases count as entries).
+    public static let entriesPerListMax = 100_000
+    /// One list entry's name, and its id.
+    public static let listNameBytesMax = 256
+    /// A default input value, as canonical JSON.
+    public static let defaultValueBytesMax = 4_096
 }

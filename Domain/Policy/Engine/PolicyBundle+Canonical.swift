@@ -2,7 +2,9 @@
 ///
 ///     {"policies": [ <policy>, … sorted by id ]}
 ///     <policy> = {"id", "version", "status", "owner", "refs": [..] (file order),
-///                 "inputs": {name: type}, "variables": [{"name", "expression"}] (file order),
+///                 "inputs": {name: type, or {"type", "default"} when it has a default},
+///                 "lists": [{"name", "source", "entries": [[id, name], …] (file order)}] (by name),
+///                 "variables": [{"name", "expression"}] (file order),
 ///                 "rules": [{"id", "when", "score", "force" (only when set), "reason"}] (file order),
 ///                 "thresholds": {"review", "block", "decline"} (only those set)}
 ///
@@ -17,7 +19,13 @@ extension PolicyBundle {
 extension Policy {
     public var canonicalJSON: CanonicalJSON {
         var inputs: [String: CanonicalJSON] = [:]
-        for input in self.inputs { inputs[input.name] = .string(input.type.rawValue) }
+        for input in self.inputs {
+            if let value = input.defaultValue {
+                inputs[input.name] = .object(.init(["type": .string(input.type.rawValue), "default": value]))
+            } else {
+                inputs[input.name] = .string(input.type.rawValue)
+            }
+        }
         var thresholds: [String: CanonicalJSON] = [:]
         if let review = self.thresholds.review { thresholds["review"] = Self.integer(review) }
         if let block = self.thresholds.block { thresholds["block"] = Self.integer(block) }
@@ -26,6 +34,12 @@ extension Policy {
             "id": .string(id), "version": .string(version), "status": .string(status.rawValue), "owner": .string(owner),
             "refs": .array(refs.map { .string($0) }),
             "inputs": .object(.init(inputs)),
+            "lists": .array(lists.sorted { $0.name < $1.name }.map { list in
+                .object(.init([
+                    "name": .string(list.name), "source": .string(list.source),
+                    "entries": .array(list.entries.map { .array([.string($0.id), .string($0.name)]) }),
+                ]))
+            }),
             "variables": .array(variables.map { .object(.init(["name": .string($0.name), "expression": .string($0.expression)])) }),
             "rules": .array(rules.map(\.canonicalJSON)),
             "thresholds": .object(.init(thresholds)),

@@ -39,7 +39,17 @@ enum PolicyValidation {
         for input in policy.inputs {
             try checkName(input.name, policy: policy.id, path: [.key("inputs"), .key(input.name)], pattern: .dottedIdentifier)
             guard names.insert(input.name).inserted else { throw fail([.key("inputs"), .key(input.name)], "duplicate input '\(input.name)'") }
+            if let value = input.defaultValue {
+                let path: [PolicyPathComponent] = [.key("inputs"), .key(input.name), .key("default")]
+                guard value.canonicalBytes.count <= PolicyLimits.defaultValueBytesMax else {
+                    throw fail(path, "a default is at most \(PolicyLimits.defaultValueBytesMax) bytes of JSON")
+                }
+                guard CompiledBundle.value(value, as: input.type) != nil else {
+                    throw fail(path, "the default is not a value of type \(input.type.rawValue)")
+                }
+            }
         }
+        try validateLists(policy)
         let inputRoots = Set(policy.inputs.map { String($0.name.split(separator: ".")[0]) })
         try validateVariables(policy, inputRoots: inputRoots)
         try validateRules(policy)
@@ -56,6 +66,32 @@ enum PolicyValidation {
             try checkName(variable.name, policy: policy.id, path: path, pattern: .identifier)
             guard !inputRoots.contains(variable.name), names.insert(variable.name).inserted else {
                 throw PolicyError(policy: policy.id, path: path, "variable '\(variable.name)' is already an input or variable name")
+            }
+        }
+    }
+
+    private static func validateLists(_ policy: Policy) throws(PolicyError) {
+        guard policy.lists.count <= PolicyLimits.listsPerPolicyMax else {
+            throw PolicyError(policy: policy.id, path: [.key("lists")], "more than \(PolicyLimits.listsPerPolicyMax) lists")
+        }
+        var names = Set<String>()
+        for list in policy.lists {
+            let path: [PolicyPathComponent] = [.key("lists"), .key(list.name)]
+            try checkName(list.name, policy: policy.id, path: path, pattern: .identifier)
+            guard names.insert(list.name).inserted else { throw PolicyError(policy: policy.id, path: path, "duplicate list '\(list.name)'") }
+            try checkName(list.source, policy: policy.id, path: path, pattern: .text)
+            guard list.entries.count <= PolicyLimits.entriesPerListMax else {
+                throw PolicyError(policy: policy.id, path: path, "more than \(PolicyLimits.entriesPerListMax) entries in \(list.source)")
+            }
+            for (index, entry) in list.entries.enumerated() {
+                for text in [entry.id, entry.name] where text.isEmpty || text.utf8.count > PolicyLimits.listNameBytesMax
+                    || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                {
+                    throw PolicyError(
+                        policy: policy.id, path: path,
+                        "entry \(index + 1) of \(list.source): ids and names are 1 to \(PolicyLimits.listNameBytesMax) bytes without control characters"
+                    )
+                }
             }
         }
     }
