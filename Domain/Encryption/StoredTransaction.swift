@@ -26,14 +26,18 @@ public struct StoredTransaction: Hashable, Sendable {
     /// The data key that sealed the fields: when writing, the active key used; when reading, the
     /// key's row as it is now (destroyed keys have no wrapped bytes). Nil for a legacy row.
     public let dataKey: DataKeyRecord?
+    public let status: TransactionStatus
+    public let decision: DecisionRecord?
 
     public init(
         id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
         counterpartyAccount: StoredField, counterpartyAccountIndex: UInt32?,
         counterpartyName: StoredField?, counterpartyNameIndex: UInt32?,
         money: Money, direction: Transaction.Direction, kind: Transaction.Kind,
-        occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp, dataKey: DataKeyRecord?
+        occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp, dataKey: DataKeyRecord?,
+        status: TransactionStatus = .posted, decision: DecisionRecord? = nil
     ) {
+        precondition(decision.map { TransactionStatus(outcome: $0.decision.outcome) == status } ?? true, "status follows the decision")
         self.id = id
         self.tenantID = tenantID
         self.accountID = accountID
@@ -48,6 +52,18 @@ public struct StoredTransaction: Hashable, Sendable {
         self.reference = reference
         self.recordedAt = recordedAt
         self.dataKey = dataKey
+        self.status = status
+        self.decision = decision
+    }
+
+    /// The same row with another data key's row (as read now), all else unchanged.
+    public func with(dataKey: DataKeyRecord?) -> StoredTransaction {
+        StoredTransaction(
+            id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: counterpartyAccount,
+            counterpartyAccountIndex: counterpartyAccountIndex, counterpartyName: counterpartyName,
+            counterpartyNameIndex: counterpartyNameIndex, money: money, direction: direction, kind: kind,
+            occurredAt: occurredAt, reference: reference, recordedAt: recordedAt, dataKey: dataKey, status: status, decision: decision
+        )
     }
 
     /// Whose key protects the row's fields: the holder of its account.
@@ -136,7 +152,8 @@ public struct FieldProtection: Sendable {
             counterpartyAccountIndex: indexValue(account.value, in: .counterpartyAccount, tenant: tenant),
             counterpartyName: sealedName.map { .sealed($0) }, counterpartyNameIndex: nameIndex,
             money: transaction.money, direction: transaction.direction, kind: transaction.kind,
-            occurredAt: transaction.occurredAt, reference: transaction.reference, recordedAt: transaction.recordedAt, dataKey: key
+            occurredAt: transaction.occurredAt, reference: transaction.reference, recordedAt: transaction.recordedAt, dataKey: key,
+            status: transaction.status, decision: transaction.decision
         )
     }
 
@@ -157,7 +174,8 @@ public struct FieldProtection: Sendable {
         return Transaction(
             id: stored.id, tenantID: stored.tenantID, accountID: stored.accountID, counterpartyAccount: account,
             counterpartyName: name, money: stored.money, direction: stored.direction, kind: stored.kind,
-            occurredAt: stored.occurredAt, reference: stored.reference, recordedAt: stored.recordedAt
+            occurredAt: stored.occurredAt, reference: stored.reference, recordedAt: stored.recordedAt,
+            status: stored.status, decision: stored.decision
         )
     }
 

@@ -5,6 +5,8 @@ public enum BusinessWrite: Hashable, Sendable {
     /// A subject's new active data key. Refused with `DataKeyError.keyExists` when the subject
     /// has an active key already.
     case addDataKey(DataKeyRecord)
+    /// Stores the bundle (when its hash is new) and records its activation.
+    case activatePolicyBundle(StoredPolicyBundle, PolicyActivation)
 }
 
 /// Business writes and the audit events that record them: applied together or not at all.

@@ -1,32 +1,46 @@
-/// Validates a draft and records it as a new transaction of the tenant, with its
-/// `transaction.recorded` audit entry in the same atomic step. Nothing is written unless every
-/// field is valid.
+/// Validates a draft, decides it with the active policy bundle, and records it as a new
+/// transaction of the tenant (status from the decision: posted, held or declined), with its
+/// decision and its `transaction.recorded` audit entry in the same atomic step. Nothing is
+/// written unless every field is valid and a bundle is active.
 public struct RecordTransaction: Sendable {
     private let keeper: any RecordKeeper
     private let clock: any Clock
     private let ids: any IDGenerator
     private let fields: FieldProtection
+    private let decide: DecideTransaction
 
-    public init(keeper: any RecordKeeper, clock: any Clock, ids: any IDGenerator, fields: FieldProtection) {
+    public init(
+        keeper: any RecordKeeper, clock: any Clock, ids: any IDGenerator, fields: FieldProtection,
+        policies: any ActivePolicySource, history: any TransactionHistory
+    ) {
         self.keeper = keeper
         self.clock = clock
         self.ids = ids
         self.fields = fields
+        self.decide = DecideTransaction(policies: policies, history: history, fields: fields, ids: ids)
     }
 
-    /// Throws `ValidationFailed` listing every invalid field, or whatever the keeper throws.
-    /// A rejected draft writes no transaction but is audited as a failure that names the rejected
-    /// fields and why, never their content.
+    /// Throws `ValidationFailed` listing every invalid field, `PolicyUnavailable` when no bundle is
+    /// active, or whatever the keeper throws. A refused request writes no transaction but is
+    /// audited as a failure that names the rejected fields and why, never their content.
     public func callAsFunction(
         _ draft: TransactionDraft, tenant: TenantID, context: AuditContext
     ) async throws -> Transaction {
-        let transaction: Transaction
+        let validated: Transaction
         do {
-            transaction = try TransactionValidator.validate(draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now())
+            validated = try TransactionValidator.validate(draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now())
         } catch {
             try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation-failed")
             throw error
         }
+        let bundle: CompiledBundle
+        do {
+            bundle = try await decide.bundle()
+        } catch let error as PolicyUnavailable {
+            try await recordRejection(tenant: tenant, context: context, reason: error.slug)
+            throw error
+        }
+        let transaction = validated.deciding(try await decide(validated, with: bundle))
         let subject = DataSubject(tenant: tenant, id: transaction.accountID)
         // The key may be remembered from an earlier request; if a rotation or shred has changed it
         // since, the database refuses the row (nothing stored) and it is sealed again, once, under
@@ -155,8 +169,8 @@ public struct FindTransactions: Sendable {
     }
 }
 
-/// What the audit log says about a transaction: amounts and kinds, never account numbers or the
-/// free-text reference (they may identify people; they are encrypted at rest later).
+/// What the audit log says about a transaction: amounts and kinds, its status and a summary of its
+/// decision; never account numbers, names or the free-text reference (they may identify people).
 enum TransactionAudit {
     /// Amounts and kinds; for the encrypted fields, SHA-256 digests of their ciphertexts and the
     /// data key's id (docs/encryption.md §7).
@@ -174,6 +188,8 @@ enum TransactionAudit {
             details["counterparty_name_sha256"] = .string(FieldProtection.digest(sealed))
         }
         if let key = transaction.dataKey { details["data_key_id"] = .string(key.reference.id.description) }
+        details["status"] = .string(transaction.status.rawValue)
+        if let decision = transaction.decision { details["decision"] = .object(.init(decision.auditDetails)) }
         return details
     }
 }

@@ -16,13 +16,19 @@ public struct Transaction: Hashable, Sendable {
     public let occurredAt: UTCTimestamp
     public let reference: Reference?
     public let recordedAt: UTCTimestamp
+    /// What its policy decision made of it; `posted` for rows recorded before decisions existed.
+    public let status: TransactionStatus
+    /// The decision it was recorded with (nil only for rows recorded before decisions existed).
+    public let decision: DecisionRecord?
 
     public init(
         id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
         counterpartyAccount: Protected<AccountIdentifier>, counterpartyName: Protected<CounterpartyName>? = nil,
         money: Money, direction: Direction, kind: Kind,
-        occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp
+        occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp,
+        status: TransactionStatus = .posted, decision: DecisionRecord? = nil
     ) {
+        precondition(decision.map { TransactionStatus(outcome: $0.decision.outcome) == status } ?? true, "status follows the decision")
         self.id = id
         self.tenantID = tenantID
         self.accountID = accountID
@@ -34,6 +40,17 @@ public struct Transaction: Hashable, Sendable {
         self.occurredAt = occurredAt
         self.reference = reference
         self.recordedAt = recordedAt
+        self.status = status
+        self.decision = decision
+    }
+
+    /// The same transaction with its decision, and the status that follows from it.
+    public func deciding(_ record: DecisionRecord) -> Transaction {
+        Transaction(
+            id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: counterpartyAccount,
+            counterpartyName: counterpartyName, money: money, direction: direction, kind: kind, occurredAt: occurredAt,
+            reference: reference, recordedAt: recordedAt, status: TransactionStatus(outcome: record.decision.outcome), decision: record
+        )
     }
 }
 

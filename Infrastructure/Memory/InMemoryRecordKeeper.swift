@@ -6,6 +6,7 @@ import Synchronization
 /// applied entirely or not at all, and every log stays gap-free under concurrency.
 public final class InMemoryRecordKeeper: RecordKeeper {
     public let transactions: InMemoryTransactionRepository
+    public let policyBundles = InMemoryPolicyBundleStore()
     private let origins: AuditOrigins
     private let clock: any Clock
     private let logs = Mutex<[String: (head: AuditLogHead, entries: [[UInt8]])]>([:])
@@ -44,6 +45,8 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                     }
                 case .addDataKey(let record):
                     try transactions.keys.checkAdd(record)
+                case .activatePolicyBundle(let stored, let activation):
+                    policyBundles.check(stored, activation)
                 }
             }
             var staged = logs.withLock { $0 }
@@ -61,6 +64,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                 switch write {
                 case .insertTransaction(let transaction): try transactions.insert(transaction)
                 case .addDataKey(let record): transactions.keys.add(record)
+                case .activatePolicyBundle(let stored, let activation): policyBundles.apply(stored, activation)
                 }
             }
             logs.withLock { $0 = staged }

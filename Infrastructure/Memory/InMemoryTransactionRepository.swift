@@ -49,14 +49,41 @@ public final class InMemoryTransactionRepository: TransactionRepository {
 
     private func withCurrentKey(_ row: StoredTransaction) async throws -> StoredTransaction {
         guard let key = row.dataKey, let current = try await keys.key(key.reference.id, tenant: row.tenantID) else { return row }
-        return StoredTransaction(
-            id: row.id, tenantID: row.tenantID, accountID: row.accountID, counterpartyAccount: row.counterpartyAccount,
-            counterpartyAccountIndex: row.counterpartyAccountIndex, counterpartyName: row.counterpartyName,
-            counterpartyNameIndex: row.counterpartyNameIndex, money: row.money, direction: row.direction, kind: row.kind,
-            occurredAt: row.occurredAt, reference: row.reference, recordedAt: row.recordedAt, dataKey: current
-        )
+        return row.with(dataKey: current)
     }
 
     /// How many transactions are held, across tenants: lets tests prove that nothing was written.
     public var count: Int { rows.withLock { $0.count } }
+}
+
+/// History features over the rows held here, with the PostgreSQL adapter's semantics (the
+/// `TransactionHistory` contract suite runs against both).
+extension InMemoryTransactionRepository: TransactionHistory {
+    public func facts(_ query: HistoryQuery) async throws -> HistoryFacts {
+        let t = query.occurredAt.microsecondsSinceEpoch
+        let account = rows.withLock { rows in
+            rows.values.filter { $0.tenantID == query.tenant && $0.accountID == query.account && $0.status != .declined }
+        }
+        let inWeek = account.filter { $0.occurredAt <= query.occurredAt && $0.occurredAt.microsecondsSinceEpoch > t - HistoryQuery.weekMicroseconds }
+        func within(_ window: Int64) -> [StoredTransaction] { inWeek.filter { $0.occurredAt.microsecondsSinceEpoch > t - window } }
+        func sum(_ rows: [StoredTransaction]) -> Int64 {
+            var total: Int64 = 0
+            for row in rows where row.money.currency == query.currency {
+                total = min(HistoryFeatures.sumMinorMax, total + row.money.amountMinor)
+            }
+            return total
+        }
+        let day = within(HistoryQuery.dayMicroseconds), hour = within(HistoryQuery.hourMicroseconds)
+        let candidates = account
+            .filter { $0.counterpartyAccountIndex == query.counterpartyAccountIndex && $0.occurredAt <= query.occurredAt }
+            .sorted { ($0.occurredAt, $0.id.description) > ($1.occurredAt, $1.id.description) }
+            .prefix(HistoryFacts.counterpartyCandidatesMax)
+        var opened: [StoredTransaction] = []
+        for row in candidates { opened.append(try await withCurrentKey(row)) }
+        return HistoryFacts(
+            count1h: hour.count, count24h: day.count, count7d: inWeek.count,
+            sum1hMinor: sum(hour), sum24hMinor: sum(day), sum7dMinor: sum(inWeek), cash24hMinor: sum(day.filter { $0.kind == .cash }),
+            firstOccurredAt: account.map(\.occurredAt).min(), counterpartyCandidates: opened
+        )
+    }
 }

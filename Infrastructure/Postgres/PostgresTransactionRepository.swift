@@ -7,9 +7,9 @@ import PostgresNIO
 /// Every statement names `tenant_id`; ids are unique across tenants. Rows are written by the
 /// record keepers, inside the transaction that appends their audit entries (`insert`).
 public struct PostgresTransactionRepository: TransactionRepository {
-    private let client: PostgresClient
-    private let usage: PoolUsage
-    private let logger: Logger
+    let client: PostgresClient
+    let usage: PoolUsage
+    let logger: Logger
 
     public init(client: PostgresClient, usage: PoolUsage, logger: Logger) {
         self.client = client
@@ -17,7 +17,7 @@ public struct PostgresTransactionRepository: TransactionRepository {
         self.logger = logger
     }
 
-    /// Inserts rows bound as 15 arrays, `$1` to `$15` (`appendRowArrays`), skipping any whose id is
+    /// Inserts rows bound as 18 arrays, `$1` to `$18` (`appendRowArrays`), skipping any whose id is
     /// taken, and returns the ids inserted. A taken id is not an error here: the record keepers fail
     /// that change alone, with `TransactionError.duplicateID`. The text and the number of parameters
     /// never change, whatever the number of rows, so the statement is prepared once per connection.
@@ -26,19 +26,20 @@ public struct PostgresTransactionRepository: TransactionRepository {
     static let insertRowsSQL = """
         INSERT INTO transactions (tenant_id, id, account_id, data_key_id, counterparty_account_ct, counterparty_account_bidx,
                                   counterparty_name_ct, counterparty_name_bidx, amount_minor, currency,
-                                  direction, kind, occurred_at, reference, recorded_at)
+                                  direction, kind, occurred_at, reference, recorded_at, status, decision_id, decision)
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bytea[], $6::int4[], $7::bytea[], $8::int4[],
-                             $9::bigint[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[])
+                             $9::bigint[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[],
+                             $16::text[], $17::uuid[], $18::bytea[])
             AS u(tenant_id, id, account_id, data_key_id, counterparty_account_ct, counterparty_account_bidx,
                  counterparty_name_ct, counterparty_name_bidx, amount_minor, currency,
-                 direction, kind, occurred_at, reference, recorded_at)
+                 direction, kind, occurred_at, reference, recorded_at, status, decision_id, decision)
         ORDER BY id
         ON CONFLICT (id) DO NOTHING
         RETURNING id
         """
-    static let rowArrayCount = 15
+    static let rowArrayCount = 18
 
-    /// Binds `rows` as the 15 column arrays of `insertRowsSQL`. Every row is sealed.
+    /// Binds `rows` as the 18 column arrays of `insertRowsSQL`. Every row is sealed.
     static func appendRowArrays(_ rows: [StoredTransaction], to bindings: inout PostgresBindings) {
         let n = rows.count
         var tenants = PostgresArrayBind.uuids(capacity: n), ids = PostgresArrayBind.uuids(capacity: n)
@@ -48,7 +49,8 @@ public struct PostgresTransactionRepository: TransactionRepository {
         var amounts = PostgresArrayBind.int8s(capacity: n), currencies = PostgresArrayBind.texts(capacity: n)
         var directions = PostgresArrayBind.texts(capacity: n), kinds = PostgresArrayBind.texts(capacity: n)
         var occurred = PostgresArrayBind.timestamptzs(capacity: n), references = PostgresArrayBind.texts(capacity: n)
-        var recorded = PostgresArrayBind.timestamptzs(capacity: n)
+        var recorded = PostgresArrayBind.timestamptzs(capacity: n), statuses = PostgresArrayBind.texts(capacity: n)
+        var decisionIDs = PostgresArrayBind.uuids(capacity: n), decisions = PostgresArrayBind.byteas(capacity: n, bytesEach: 1_024)
         for t in rows {
             guard case .sealed(let account) = t.counterpartyAccount, let key = t.dataKey else {
                 preconditionFailure("only sealed rows are written")
@@ -68,9 +70,12 @@ public struct PostgresTransactionRepository: TransactionRepository {
             occurred.append(t.occurredAt)
             references.append(t.reference?.value)
             recorded.append(t.recordedAt)
+            statuses.append(t.status.rawValue)
+            decisionIDs.append(t.decision?.decision.id)
+            decisions.append(bytes: t.decision?.canonicalJSON.canonicalBytes)
         }
         for column in [tenants, ids, accounts, keys, counterparties, counterpartyIndexes, names, nameIndexes, amounts, currencies,
-                       directions, kinds, occurred, references, recorded] {
+                       directions, kinds, occurred, references, recorded, statuses, decisionIDs, decisions] {
             bindings.append(column)
         }
     }
@@ -79,7 +84,8 @@ public struct PostgresTransactionRepository: TransactionRepository {
     static let selectStoredSQL = """
         SELECT t.id, t.tenant_id, t.account_id, t.counterparty_account, t.counterparty_account_ct, t.counterparty_account_bidx,
                t.counterparty_name_ct, t.counterparty_name_bidx, t.amount_minor, t.currency, t.direction, t.kind,
-               t.occurred_at, t.reference, t.recorded_at, k.id, k.subject, k.version, k.status, k.kek_version, k.wrapped
+               t.occurred_at, t.reference, t.recorded_at, k.id, k.subject, k.version, k.status, k.kek_version, k.wrapped,
+               t.status, t.decision_id, t.decision
         FROM transactions t LEFT JOIN data_keys k ON k.id = t.data_key_id AND k.tenant_id = t.tenant_id
         """
 
@@ -170,13 +176,22 @@ public struct PostgresTransactionRepository: TransactionRepository {
                 wrapped: try r[20].decode(ByteBuffer?.self), tenant: tenant
             )
         }
+        guard let status = TransactionStatus(rawValue: try r[21].decode(String.self)) else { throw corrupt }
+        var decision: DecisionRecord?
+        if let bytes = try r[23].decode(ByteBuffer?.self) {
+            // Re-read, re-encoded and checked against its row: a record edited behind Custos's back is corrupt.
+            guard let record = try? DecisionRecord(stored: Array(buffer: bytes)), record.decision.id == (try r[22].decode(UUID?.self)),
+                  TransactionStatus(outcome: record.decision.outcome) == status
+            else { throw corrupt }
+            decision = record
+        }
         return StoredTransaction(
             id: TransactionID(id), tenantID: tenant, accountID: accountID, counterpartyAccount: account,
             counterpartyAccountIndex: try r[5].decode(Int32?.self).map { UInt32(bitPattern: $0) },
             counterpartyName: try sealed(6).map { .sealed($0) },
             counterpartyNameIndex: try r[7].decode(Int32?.self).map { UInt32(bitPattern: $0) },
             money: money, direction: direction, kind: kind, occurredAt: try r[12].decode(UTCTimestamp.self),
-            reference: reference, recordedAt: try r[14].decode(UTCTimestamp.self), dataKey: key
+            reference: reference, recordedAt: try r[14].decode(UTCTimestamp.self), dataKey: key, status: status, decision: decision
         )
     }
 }

@@ -14,6 +14,10 @@ public struct UUIDv7Generator: IDGenerator {
         TransactionID(makeUUID())
     }
 
+    public func newDecisionID() -> UUID {
+        makeUUID()
+    }
+
     func makeUUID() -> UUID {
         let milliseconds = clock.now().unixMillisecondsClamped
         var generator = SystemRandomNumberGenerator()

@@ -31,6 +31,10 @@ public struct Configuration: Sendable {
     /// the documented development key, which production refuses.
     public var rootKeyFile: String?
     public var rootKeySecret: Secret?
+    /// How often a server asks the database which policy bundle is active (docs/policies.md).
+    public var policyCheckSeconds = 5
+    /// The bundle folder `custos policy` commands read by default.
+    public var policiesDirectory = "policies"
 
     /// A value that must never be printed: its description is fixed.
     public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -53,6 +57,7 @@ public struct Configuration: Sendable {
 
     public static let bodyBytesRange = 1_024...(64 << 20)
     public static let connectionsRange = 1...500
+    public static let policyCheckRange = 0...3_600
 
     public init() {}
 
@@ -66,6 +71,8 @@ public struct Configuration: Sendable {
         c.databaseConnectionsMax = try integer(env, "CUSTOS_DB_CONNECTIONS_MAX", in: connectionsRange)
             ?? c.databaseConnectionsMax
         if let path = env["CUSTOS_MIGRATIONS_DIR"], !path.isEmpty { c.migrationsDirectory = path }
+        if let path = env["CUSTOS_POLICIES_DIR"], !path.isEmpty { c.policiesDirectory = path }
+        c.policyCheckSeconds = try integer(env, "CUSTOS_POLICY_CHECK_SECONDS", in: policyCheckRange) ?? c.policyCheckSeconds
         if let path = env["CUSTOS_STATE_DIR"], !path.isEmpty { c.stateDirectory = path }
         if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
             guard let level = Logger.Level(rawValue: raw) else {

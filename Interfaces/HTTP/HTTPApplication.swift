@@ -11,6 +11,8 @@ public struct HTTPDependencies: Sendable {
     public var recordTransaction: RecordTransaction
     public var getTransaction: GetTransaction
     public var findTransactions: FindTransactions
+    public var getDecision: GetDecision
+    public var replayDecision: ReplayDecision
     public var readAuditLog: ReadAuditLog
     public var auditOrigins: AuditOrigins
     public var readiness: any ReadinessCheck
@@ -19,7 +21,7 @@ public struct HTTPDependencies: Sendable {
 
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
-        readAuditLog: ReadAuditLog,
+        getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
         auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
     ) {
@@ -27,6 +29,8 @@ public struct HTTPDependencies: Sendable {
         self.recordTransaction = recordTransaction
         self.getTransaction = getTransaction
         self.findTransactions = findTransactions
+        self.getDecision = getDecision
+        self.replayDecision = replayDecision
         self.readAuditLog = readAuditLog
         self.auditOrigins = auditOrigins
         self.readiness = readiness
@@ -47,7 +51,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     let v1 = router.group("v1").add(middleware: TenantMiddleware())
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,
-        bodyBytesMax: dependencies.bodyBytesMax
+        decision: dependencies.getDecision, replay: dependencies.replayDecision, bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1)
     AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1)
     return router

@@ -38,7 +38,9 @@ import Testing
             store = PostgresDataKeyStore(client: client, usage: usage, logger: logger)
             administration = PostgresKeyAdministration(client: client, usage: usage, logger: logger, keeper: single)
             fields = Sealing.protection(keys: store, keeper: keeper)
-            record = RecordTransaction(keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields)
+            record = RecordTransaction(
+                keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields, policies: PolicyFixtures.source, history: repository
+            )
             get = GetTransaction(repository: repository, keeper: keeper, fields: fields)
             find = FindTransactions(repository: repository, keeper: keeper, fields: fields)
         }
@@ -168,7 +170,10 @@ import Testing
             let subject = DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-RACE")!)
             let cached = CachedDataKeyStore(world.store)
             let fields = Sealing.protection(keys: cached, keeper: world.keeper)
-            let record = RecordTransaction(keeper: world.keeper, clock: SystemClock(), ids: UUIDv7Generator(clock: SystemClock()), fields: fields)
+            let record = RecordTransaction(
+                keeper: world.keeper, clock: SystemClock(), ids: UUIDv7Generator(clock: SystemClock()), fields: fields,
+                policies: PolicyFixtures.source, history: world.repository
+            )
             var draft = Fixtures.draft()
             draft.accountID = .present("ACC-RACE")
             _ = try await record(draft, tenant: Fixtures.tenantA, context: World.context)
@@ -198,7 +203,10 @@ import Testing
             let subject = DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-ROT")!)
             let cached = CachedDataKeyStore(world.store)
             let fields = Sealing.protection(keys: cached, keeper: world.keeper)
-            let record = RecordTransaction(keeper: world.keeper, clock: SystemClock(), ids: UUIDv7Generator(clock: SystemClock()), fields: fields)
+            let record = RecordTransaction(
+                keeper: world.keeper, clock: SystemClock(), ids: UUIDv7Generator(clock: SystemClock()), fields: fields,
+                policies: PolicyFixtures.source, history: world.repository
+            )
             var draft = Fixtures.draft()
             draft.accountID = .present("ACC-ROT")
             _ = try await record(draft, tenant: Fixtures.tenantA, context: World.context)
@@ -293,8 +301,9 @@ import Testing
             try await world.client.query(
                 """
                 INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency, direction, kind,
-                                          occurred_at, recorded_at)
-                VALUES (\(Fixtures.tenantA.rawValue), \(id), 'ACC-OLD', 'OLD-COUNTERPARTY-77', 5, 'EUR', 'debit', 'cash', now(), now())
+                                          occurred_at, recorded_at, status)
+                VALUES (\(Fixtures.tenantA.rawValue), \(id), 'ACC-OLD', 'OLD-COUNTERPARTY-77', 5, 'EUR', 'debit', 'cash', now(), now(),
+                        'posted')
                 """,
                 logger: Logger(label: "test")
             )

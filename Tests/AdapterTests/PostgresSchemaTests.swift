@@ -15,13 +15,14 @@ import Testing
         ("account_id", "''"), ("account_id", "'-ACC'"), ("account_id", "repeat('A', 65)"), ("account_id", "'AC C'"),
         ("counterparty_account", "''"), ("counterparty_account", "'.CP'"), ("counterparty_account", "repeat('C', 65)"),
         ("occurred_at", "'1969-12-31 23:59:59+00'"), ("occurred_at", "'infinity'"), ("recorded_at", "'10000-01-01 00:00:00+00'"),
+        ("status", "NULL"), ("status", "'pending'"), ("decision", "'\\x7b7d'::bytea"), ("decision_id", "gen_random_uuid()"),
     ])
     func checkConstraintsRejectInvalidRows(column: String, value: String) async throws {
         try await TestDatabase.withDatabase { client, _ in
             var values: [String: String] = [
                 "tenant_id": "gen_random_uuid()", "id": "gen_random_uuid()", "account_id": "'ACC'",
                 "counterparty_account": "'CP'", "amount_minor": "1", "currency": "'EUR'", "direction": "'debit'",
-                "kind": "'cash'", "occurred_at": "now()", "reference": "NULL", "recorded_at": "now()",
+                "kind": "'cash'", "occurred_at": "now()", "reference": "NULL", "recorded_at": "now()", "status": "'posted'",
             ]
             values[column] = value
             let columns = values.keys.sorted()
@@ -41,8 +42,8 @@ import Testing
             try await client.query(
                 """
                 INSERT INTO transactions (tenant_id, id, account_id, counterparty_account, amount_minor, currency, direction,
-                                          kind, occurred_at, recorded_at)
-                VALUES (gen_random_uuid(), gen_random_uuid(), repeat('A', 64), 'c0._:/-', 1, 'EUR', 'debit', 'cash', now(), now())
+                                          kind, occurred_at, recorded_at, status)
+                VALUES (gen_random_uuid(), gen_random_uuid(), repeat('A', 64), 'c0._:/-', 1, 'EUR', 'debit', 'cash', now(), now(), 'posted')
                 """,
                 logger: .init(label: "test")
             )

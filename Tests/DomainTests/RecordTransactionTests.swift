@@ -13,7 +13,9 @@ import Testing
         keeper = InMemoryRecordKeeper(transactions: repository, clock: clock)
     }
     var fields: FieldProtection { Sealing.protection(keys: repository.keys, keeper: keeper) }
-    var record: RecordTransaction { RecordTransaction(keeper: keeper, clock: clock, ids: ids, fields: fields) }
+    var record: RecordTransaction {
+        RecordTransaction(keeper: keeper, clock: clock, ids: ids, fields: fields, policies: PolicyFixtures.source, history: repository)
+    }
     var get: GetTransaction { GetTransaction(repository: repository, keeper: keeper, fields: fields) }
 
     @Test func recordsAValidDraftAndReadsItBack() async throws {

@@ -83,13 +83,14 @@ import TestSupport
 
     /// A failure nobody anticipated: the client sees a generic 500 that reveals nothing.
     @Test func unexpectedErrorsAreAGeneric500ThatLeaksNothing() async throws {
-        struct Exploding: TransactionRepository, RecordKeeper, AuditLogStore {
+        struct Exploding: TransactionRepository, TransactionHistory, RecordKeeper, AuditLogStore {
             struct Secret: Error, CustomStringConvertible { var description: String { "card 4111111111111111 at db-7" } }
             func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? { throw Secret() }
             func transactions(counterpartyAccountIndex index: UInt32, tenant: TenantID, limit: Int) async throws -> [StoredTransaction] {
                 throw Secret()
             }
             func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { throw Secret() }
+            func facts(_ query: HistoryQuery) async throws -> HistoryFacts { throw Secret() }
             func head(origin: String) async throws -> AuditLogHead? { throw Secret() }
             func entries(origin: String, from start: UInt64, count: Int) async throws -> [[UInt8]] { throw Secret() }
             func latestCheckpoint(origin: String) async throws -> String? { throw Secret() }
@@ -101,7 +102,7 @@ import TestSupport
             func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation] { throw Secret() }
             func originsAwaitingCheckpoint(limit: Int) async throws -> [String] { throw Secret() }
         }
-        try await makeApp(repository: Exploding(), keeper: Exploding()).test(.router) { client in
+        try await makeApp(repository: Exploding(), keeper: Exploding(), bundles: InMemoryPolicyBundleStore()).test(.router) { client in
             let response = try await client.execute(
                 uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: transactionJSON())
             )

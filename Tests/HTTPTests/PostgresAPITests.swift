@@ -21,7 +21,8 @@ import TestSupport
                 client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: .init(label: "test")
             ),
             auditStore: PostgresAuditLogStore(client: client, logger: .init(label: "test")),
-            keys: PostgresDataKeyStore(client: client, usage: usage, logger: .init(label: "test"))
+            keys: PostgresDataKeyStore(client: client, usage: usage, logger: .init(label: "test")),
+            bundles: PostgresPolicyBundleStore(client: client, usage: usage, logger: .init(label: "test"))
         )
     }
 

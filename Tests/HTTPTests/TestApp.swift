@@ -22,6 +22,7 @@ struct StubReadiness: ReadinessCheck {
 func makeApp(
     repository: any TransactionRepository, keeper: (any RecordKeeper)? = nil, auditStore: (any AuditLogStore)? = nil,
     keys: (any DataKeyStore)? = nil,
+    policies: any ActivePolicySource = PolicyFixtures.source, bundles: (any PolicyBundleStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
 ) -> some ApplicationProtocol {
@@ -33,10 +34,16 @@ func makeApp(
     let fields = Sealing.protection(
         keys: keys ?? (repository as? InMemoryTransactionRepository)?.keys ?? InMemoryDataKeyStore(), keeper: keeper
     )
+    guard let history = repository as? any TransactionHistory else { preconditionFailure("the repository gives history too") }
+    guard let bundles = bundles ?? (keeper as? InMemoryRecordKeeper)?.policyBundles else { preconditionFailure("pass a bundle store") }
     let dependencies = HTTPDependencies(
-        recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: SequentialIDGenerator(), fields: fields),
+        recordTransaction: RecordTransaction(
+            keeper: keeper, clock: clock, ids: SequentialIDGenerator(), fields: fields, policies: policies, history: history
+        ),
         getTransaction: GetTransaction(repository: repository, keeper: keeper, fields: fields),
         findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
+        getDecision: GetDecision(repository: repository, keeper: keeper),
+        replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
         readAuditLog: ReadAuditLog(store: store, keys: testKeyring), auditOrigins: AuditOrigins(),
         readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax
     )

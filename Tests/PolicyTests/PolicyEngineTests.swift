@@ -95,7 +95,14 @@ struct PolicyEngineTests {
         #expect(try CompiledBundle([a, changed]).bundleHash != hash)
         let decision = try CompiledBundle([a, b]).evaluate(Self.input(amountMinor: 1), decisionID: UUID())
         #expect(decision.bundleHash == hash)
-        #expect(decision.inputDigest == SHA256.hash(Self.input(amountMinor: 1).canonicalBytes).hexString)
+        // The digest covers the input with the salt (docs/policies.md §7), computed here by hand.
+        let salted: CanonicalJSON = ["input": Self.input(amountMinor: 1), "salt": ""]
+        #expect(decision.inputDigest == SHA256.hash(salted.canonicalBytes).hexString)
+        let salt: [UInt8] = Array(repeating: 7, count: 16)
+        let withSalt = try CompiledBundle([a, b]).evaluate(Self.input(amountMinor: 1), decisionID: UUID(), salt: salt)
+        let saltedAgain: CanonicalJSON = ["input": Self.input(amountMinor: 1), "salt": .string(Data(salt).base64EncodedString())]
+        #expect(withSalt.inputDigest == SHA256.hash(saltedAgain.canonicalBytes).hexString)
+        #expect(withSalt.inputDigest != decision.inputDigest)
     }
 
     @Test func compileErrorNamesPolicyRuleAndPosition() {

@@ -122,3 +122,22 @@ public func transactionJSON(_ overrides: [String: Any?] = [:]) -> String {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     return String(decoding: data, as: UTF8.self)
 }
+
+/// The policy bundle the test adapters decide with, unless a test brings its own: an amount of
+/// 1,000,000.00 or more is held (block), of 5,000,000,000.00 or more declined; the fixtures'
+/// amounts are approved, so their transactions are posted.
+public enum PolicyFixtures {
+    public static let limits = Policy(
+        id: "test-limits", version: "1", status: .active, owner: "tests", refs: [],
+        inputs: [PolicyInput(name: "txn.amount_minor", type: .int), PolicyInput(name: "features.count_1h", type: .int)],
+        variables: [],
+        rules: [
+            PolicyRule(id: "large", when: "txn.amount_minor >= 100000000", score: 50, force: .block, reason: "large amount"),
+            PolicyRule(id: "huge", when: "txn.amount_minor >= 500000000000", score: 50, force: .decline, reason: "huge amount"),
+            PolicyRule(id: "busy", when: "features.count_1h >= 3", score: 10, reason: "third transaction within an hour"),
+        ],
+        thresholds: PolicyThresholds(review: 10)
+    )
+    public static let bundle = try! CompiledBundle([limits])
+    public static let source = FixedPolicySource(bundle)
+}

@@ -7,6 +7,12 @@ extension CanonicalJSON {
     /// `\u` escapes of unpaired surrogates; raw control characters in strings; anything but
     /// whitespace (space, tab, LF, CR) after the value. A byte order mark is refused too.
     public static func parse(_ bytes: [UInt8]) throws(CanonicalJSONError) -> CanonicalJSON {
+        try parse(bytes, bytesMax: bytesMax)
+    }
+
+    /// `parse(_:)` with another size limit, for documents that are not audit payloads (stored
+    /// policy bundles and decision records, test inputs).
+    public static func parse(_ bytes: [UInt8], bytesMax: Int) throws(CanonicalJSONError) -> CanonicalJSON {
         guard bytes.count <= bytesMax else {
             throw CanonicalJSONError(
                 kind: .tooLarge, reason: "input is \(bytes.count) bytes, more than bytesMax \(bytesMax)",

@@ -3,8 +3,10 @@ import Foundation
 extension CompiledBundle {
     /// Decides on `input` (a JSON object). Never throws: a failing rule is traced as an error and
     /// lifts its policy to at least `review`, so that a broken rule can never approve silently.
-    public func evaluate(_ input: CanonicalJSON, decisionID: UUID) -> Decision {
-        let inputDigest = SHA256.hash(input.canonicalBytes).hexString
+    /// `salt` goes into the input's digest (`DecisionInput.digest`) and is kept with the decision.
+    public func evaluate(_ input: CanonicalJSON, decisionID: UUID, salt: [UInt8] = []) -> Decision {
+        precondition(salt.count <= Decision.saltBytesMax, "a salt is at most \(Decision.saltBytesMax) bytes")
+        let inputDigest = DecisionInput.digest(input, salt: salt)
         var outcome = PolicyOutcome.approve
         var score = 0
         var results: [PolicyResult] = []
@@ -49,7 +51,7 @@ extension CompiledBundle {
             }
         }
         return Decision(
-            id: decisionID, bundleHash: bundleHash, inputDigest: inputDigest, outcome: outcome, score: score,
+            id: decisionID, bundleHash: bundleHash, inputDigest: inputDigest, inputSalt: salt, outcome: outcome, score: score,
             policies: results, trace: trace, inputProblems: problems
         )
     }

@@ -41,8 +41,11 @@ public struct PolicyResult: Sendable, Hashable {
 public struct Decision: Sendable, Hashable {
     public let id: UUID
     public let bundleHash: String
-    /// SHA-256 (lower-case hex) of the input's RFC 8785 canonical JSON.
+    /// `DecisionInput.digest(input, salt: inputSalt)`: SHA-256 (lower-case hex) over the input's
+    /// RFC 8785 canonical JSON with the salt.
     public let inputDigest: String
+    /// Kept with the decision in the database, never in the audit log (docs/policies.md §7).
+    public let inputSalt: [UInt8]
     public let outcome: PolicyOutcome
     /// The summed score of the active policies.
     public let score: Int
@@ -50,6 +53,10 @@ public struct Decision: Sendable, Hashable {
     public let trace: [RuleTrace]
     /// Declared inputs that were missing or of another type; they are left unbound.
     public let inputProblems: [String]
+
+    /// The length of the random salt of a recorded decision, and the most a salt may have.
+    public static let saltBytes = 16
+    public static let saltBytesMax = 64
 
     /// The rules that hit, in trace order; shadow policies' rules only when asked.
     public func fired(includeShadow: Bool = false) -> [RuleTrace] {

@@ -65,6 +65,8 @@ public struct PostgresRecordKeeper: RecordKeeper {
                 rows.append(transaction)
             case .addDataKey(let record):
                 try await PostgresDataKeyStore.insert(record, on: connection, logger: logger)
+            case .activatePolicyBundle(let stored, let activation):
+                try await PostgresPolicyBundleStore.insert(stored, activation, on: connection, logger: logger)
             }
         }
         let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })

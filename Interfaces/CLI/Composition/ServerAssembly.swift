@@ -47,11 +47,17 @@ struct ServerAssembly {
             sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: clock),
             logger: logger
         )
+        let bundles = PostgresPolicyBundleStore(client: client, usage: usage, logger: logger)
+        let policies = RefreshingPolicySource(store: bundles, checkEvery: .seconds(configuration.policyCheckSeconds))
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
         let dependencies = HTTPDependencies(
-            recordTransaction: RecordTransaction(keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields),
+            recordTransaction: RecordTransaction(
+                keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields, policies: policies, history: repository
+            ),
             getTransaction: GetTransaction(repository: repository, keeper: keeper, fields: fields),
             findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
+            getDecision: GetDecision(repository: repository, keeper: keeper),
+            replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
             readAuditLog: ReadAuditLog(store: auditStore, keys: keyring),
             auditOrigins: configuration.auditOrigins,
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),

@@ -68,6 +68,10 @@ struct ProblemMiddleware: RouterMiddleware {
         case TransactionError.notFound: "no transaction with this id exists for this tenant"
         case TransactionError.duplicateID: "a transaction with this id already exists"
         case is ReadAuditLog.Failure: "this tenant's audit log has no signed checkpoint yet"
+        case is PolicyUnavailable: "no policy bundle is active, so no transaction can be decided; nothing was recorded"
+        case is DecisionNotFound: "this transaction was recorded before policy decisions and has none"
+        case is DecisionRecordCorrupt: "the stored decision record failed its checks"
+        case is PolicyError: "the stored policy bundle of this decision failed to load"
         default: error.slug
         }
     }

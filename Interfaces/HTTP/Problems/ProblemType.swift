@@ -31,6 +31,14 @@ public struct ProblemType: Hashable, Sendable {
         slug: "data-key-unavailable", title: "Data key unavailable", status: .internalServerError)
     public static let dataKeyConflict = ProblemType(
         slug: "data-key-conflict", title: "Data key being created concurrently", status: .serviceUnavailable)
+    public static let noActivePolicy = ProblemType(
+        slug: "no-active-policy", title: "No policy bundle is active", status: .serviceUnavailable)
+    public static let decisionNotFound = ProblemType(
+        slug: "decision-not-found", title: "Transaction has no recorded decision", status: .notFound)
+    public static let decisionRecordCorrupt = ProblemType(
+        slug: "decision-record-corrupt", title: "Stored decision record failed its checks", status: .internalServerError)
+    public static let invalidPolicy = ProblemType(
+        slug: "invalid-policy", title: "Stored policy bundle failed to load", status: .internalServerError)
     public static let routeNotFound = ProblemType(slug: "route-not-found", title: "No such route", status: .notFound)
     public static let methodNotAllowed = ProblemType(
         slug: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed)
@@ -42,6 +50,7 @@ public struct ProblemType: Hashable, Sendable {
     public static let all: [ProblemType] = [
         .malformedJSON, .tenantRequired, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
         .transactionNotFound, .transactionConflict, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
+        .noActivePolicy, .decisionNotFound, .decisionRecordCorrupt, .invalidPolicy,
         .routeNotFound, .methodNotAllowed, .badRequest,
         .notReady, .internalError,
     ]

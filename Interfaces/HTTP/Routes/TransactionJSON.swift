@@ -65,9 +65,11 @@ enum TransactionJSON {
         let occurredAt: String
         let reference: String?
         let recordedAt: String
+        let status: String
+        let decision: DecisionSummary?
 
         enum CodingKeys: String, CodingKey {
-            case id, currency, direction, kind, reference, erased
+            case id, currency, direction, kind, reference, erased, status, decision
             case accountID = "account_id"
             case counterpartyAccount = "counterparty_account"
             case counterpartyName = "counterparty_name"
@@ -101,6 +103,8 @@ enum TransactionJSON {
             occurredAt = t.occurredAt.rfc3339
             reference = t.reference?.value
             recordedAt = t.recordedAt.rfc3339
+            status = t.status.rawValue
+            decision = t.decision.map(DecisionSummary.init)
         }
 
         /// Optional members are always present, as null when there is none.
@@ -118,6 +122,40 @@ enum TransactionJSON {
             try container.encode(reference, forKey: .reference)
             try container.encode(recordedAt, forKey: .recordedAt)
             try container.encode(erased, forKey: .erased)
+            try container.encode(status, forKey: .status)
+            try container.encode(decision, forKey: .decision)
+        }
+    }
+
+    /// What a transaction's response says of its decision: outcome, score and the rules that
+    /// fired, with their reasons (shadow policies' rules are left out: they decide nothing).
+    struct DecisionSummary: Encodable {
+        struct Fired: Encodable {
+            let policy: String
+            let rule: String
+            let reason: String
+            let score: Int
+        }
+        let id: String
+        let outcome: String
+        let score: Int
+        let bundleHash: String
+        let fired: [Fired]
+        let errors: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, outcome, score, fired, errors
+            case bundleHash = "bundle_hash"
+        }
+
+        init(_ record: DecisionRecord) {
+            let d = record.decision
+            id = d.id.uuidString.lowercased()
+            outcome = d.outcome.rawValue
+            score = d.score
+            bundleHash = d.bundleHash
+            fired = d.fired().map { Fired(policy: $0.policy, rule: $0.rule, reason: $0.reason, score: $0.scoreContribution) }
+            errors = d.trace.filter { if case .error = $0.result { !$0.shadow } else { false } }.count
         }
     }
 

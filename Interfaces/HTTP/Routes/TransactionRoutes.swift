@@ -11,12 +11,16 @@ struct TransactionRoutes {
     let record: RecordTransaction
     let get: GetTransaction
     let find: FindTransactions
+    let decision: GetDecision
+    let replay: ReplayDecision
     let bodyBytesMax: Int
 
     func register(on group: RouterGroup<CustosRequestContext>) {
         group.post("transactions", use: create)
         group.get("transactions", use: list)
         group.get("transactions/{id}", use: show)
+        group.get("transactions/{id}/decision", use: showDecision)
+        group.get("transactions/{id}/decision/replay", use: replayDecision)
     }
 
     /// Exact-match search by counterparty account through its blind index (the only listing
@@ -61,12 +65,55 @@ struct TransactionRoutes {
         return response
     }
 
-    @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
-        let tenant = try context.requireTenant()
-        // A malformed id names no transaction: the same 404 as an unknown or foreign one.
+    /// A malformed id names no transaction: the same 404 as an unknown or foreign one.
+    private func transactionID(_ context: CustosRequestContext) throws -> TransactionID {
         guard let id = context.parameters.get("id").flatMap(TransactionID.init(string:)) else {
             throw ProblemError(.transactionNotFound, detail: "no transaction with this id exists for this tenant")
         }
+        return id
+    }
+
+    /// The recorded decision: `DecisionRecord` without its salt, with the transaction's id and status.
+    @Sendable func showDecision(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        let id = try transactionID(context)
+        let (status, record) = try await decision(of: id, tenant: tenant, context: context.auditContext)
+        guard case .object(let object) = record.canonicalJSON else { preconditionFailure("a record is an object") }
+        var members = object.members.filter { $0.name != "input_salt" }
+        members.append(.init(name: "transaction_id", value: .string(id.description)))
+        members.append(.init(name: "status", value: .string(status.rawValue)))
+        guard let body = CanonicalJSON.Object(uniqueMembers: members) else { preconditionFailure("names are distinct") }
+        return Self.canonicalResponse(.object(body))
+    }
+
+    /// Replays the recorded decision against its stored bundle and says whether it came out the same.
+    @Sendable func replayDecision(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        let id = try transactionID(context)
+        let replayed = try await replay(of: id, tenant: tenant, context: context.auditContext)
+        let body: CanonicalJSON = [
+            "transaction_id": .string(id.description),
+            "decision_id": .string(replayed.recorded.decision.id.uuidString.lowercased()),
+            "bundle_hash": .string(replayed.recorded.decision.bundleHash),
+            "matches": .bool(replayed.matches),
+            "differences": .array(replayed.differences.map { .string($0) }),
+            "recorded": ["outcome": .string(replayed.recorded.decision.outcome.rawValue),
+                         "score": CanonicalJSON(exactly: replayed.recorded.decision.score) ?? .null,
+                         "input_digest": .string(replayed.recorded.decision.inputDigest)],
+            "replayed": ["outcome": .string(replayed.replayed.outcome.rawValue),
+                         "score": CanonicalJSON(exactly: replayed.replayed.score) ?? .null,
+                         "input_digest": .string(replayed.replayed.inputDigest)],
+        ]
+        return Self.canonicalResponse(body)
+    }
+
+    static func canonicalResponse(_ body: CanonicalJSON) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.canonicalBytes)))
+    }
+
+    @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        let id = try transactionID(context)
         let transaction = try await get(id: id, tenant: tenant, context: context.auditContext)
         return JSONBody.response(TransactionJSON.Response(transaction), status: .ok)
     }

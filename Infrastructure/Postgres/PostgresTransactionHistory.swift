@@ -1,0 +1,78 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `TransactionHistory` on PostgreSQL: one aggregate over the account's rows of the last 7 days
+/// (index `transactions_tenant_account_occurred_idx`), and the counterparty candidates by blind
+/// index (`transactions_counterparty_account_bidx_idx`). Sums saturate at 2^53 − 1 inside the
+/// database, so a long history can neither overflow nor leave canonical JSON's range.
+extension PostgresTransactionRepository: TransactionHistory {
+    static let historySQL = """
+        SELECT count(*) FILTER (WHERE occurred_at > $5),
+               count(*) FILTER (WHERE occurred_at > $6),
+               count(*),
+               LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3 AND occurred_at > $5), 0), 9007199254740991)::bigint,
+               LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3 AND occurred_at > $6), 0), 9007199254740991)::bigint,
+               LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3), 0), 9007199254740991)::bigint,
+               LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3 AND kind = 'cash' AND occurred_at > $6), 0),
+                     9007199254740991)::bigint,
+               (SELECT min(f.occurred_at) FROM transactions f
+                WHERE f.tenant_id = $1 AND f.account_id = $2 AND f.status <> 'declined')
+        FROM transactions
+        WHERE tenant_id = $1 AND account_id = $2 AND status <> 'declined' AND occurred_at > $7 AND occurred_at <= $4
+        """
+
+    public func facts(_ query: HistoryQuery) async throws -> HistoryFacts {
+        let t = query.occurredAt
+        let (counts, first) = try await DatabaseFailure.wrapping("read transaction history") {
+            try await usage.track {
+                var binds = PostgresBindings(capacity: 7)
+                binds.append(query.tenant.rawValue)
+                binds.append(query.account.value)
+                binds.append(query.currency.code)
+                binds.append(t)
+                binds.append(t.adding(microseconds: -HistoryQuery.hourMicroseconds))
+                binds.append(t.adding(microseconds: -HistoryQuery.dayMicroseconds))
+                binds.append(t.adding(microseconds: -HistoryQuery.weekMicroseconds))
+                let rows = try await client.query(PostgresQuery(unsafeSQL: Self.historySQL, binds: binds), logger: logger)
+                var found: ([Int64], UTCTimestamp?)?
+                for try await row in rows {
+                    let r = try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, UTCTimestamp?).self)
+                    found = ([r.0, r.1, r.2, r.3, r.4, r.5, r.6], r.7)
+                }
+                guard let found, found.0.allSatisfy({ $0 >= 0 && $0 <= HistoryFeatures.sumMinorMax }), found.0[0] <= found.0[1], found.0[1] <= found.0[2]
+                else { throw CorruptRow(table: "transactions", key: "history of an account") }
+                return found
+            }
+        }
+        let candidates = try await counterpartyCandidates(query)
+        return HistoryFacts(
+            count1h: Int(counts[0]), count24h: Int(counts[1]), count7d: Int(counts[2]),
+            sum1hMinor: counts[3], sum24hMinor: counts[4], sum7dMinor: counts[5], cash24hMinor: counts[6],
+            firstOccurredAt: first, counterpartyCandidates: candidates
+        )
+    }
+
+    private func counterpartyCandidates(_ query: HistoryQuery) async throws -> [StoredTransaction] {
+        try await DatabaseFailure.wrapping("read counterparty history") {
+            try await usage.track {
+                var binds = PostgresBindings(capacity: 5)
+                binds.append(query.tenant.rawValue)
+                binds.append(query.account.value)
+                binds.append(Int32(bitPattern: query.counterpartyAccountIndex))
+                binds.append(query.occurredAt)
+                binds.append(Int64(HistoryFacts.counterpartyCandidatesMax))
+                let sql = Self.selectStoredSQL + """
+                     WHERE t.tenant_id = $1 AND t.account_id = $2 AND t.counterparty_account_bidx = $3 AND t.occurred_at <= $4
+                      AND t.status <> 'declined'
+                    ORDER BY t.occurred_at DESC, t.id DESC LIMIT $5
+                    """
+                let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                var found: [StoredTransaction] = []
+                for try await row in rows { found.append(try Self.stored(from: row)) }
+                return found
+            }
+        }
+    }
+}
