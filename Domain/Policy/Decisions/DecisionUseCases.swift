@@ -116,7 +116,8 @@ public struct ReplayDecision: Sendable {
         return DecisionReplay(recorded: record, replayed: replayed, differences: Self.differences(record.decision, replayed, transaction))
     }
 
-    static func differences(_ recorded: Decision, _ replayed: Decision, _ transaction: Transaction) -> [String] {
+    /// How `replayed` differs from `recorded` (empty: not at all), in words an operator can act on.
+    public static func differences(_ recorded: Decision, _ replayed: Decision, _ transaction: Transaction) -> [String] {
         var found: [String] = []
         if transaction.counterpartyAccount == .erased || transaction.counterpartyName == .erased {
             found.append("protected fields are erased (the subject was shredded): the input cannot be rebuilt")
