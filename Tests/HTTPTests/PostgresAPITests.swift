@@ -8,13 +8,15 @@ import MemoryAdapters
 import NIOCore
 import PostgresAdapters
 import PostgresNIO
+import SystemAdapters
 import Testing
 import TestSupport
 
 /// The slice end to end on a real PostgreSQL: what the acceptance criteria promise.
 @Suite struct PostgresAPITests {
-    func app(_ client: PostgresClient) -> some ApplicationProtocol {
+    func app(_ client: PostgresClient, activated: Bool = false) -> some ApplicationProtocol {
         let usage = PoolUsage(connectionsMax: 4)
+        let bundles = PostgresPolicyBundleStore(client: client, usage: usage, logger: .init(label: "test"))
         return makeApp(
             repository: PostgresTransactionRepository(client: client, usage: usage, logger: .init(label: "test")),
             keeper: PostgresRecordKeeper(
@@ -22,8 +24,51 @@ import TestSupport
             ),
             auditStore: PostgresAuditLogStore(client: client, logger: .init(label: "test")),
             keys: PostgresDataKeyStore(client: client, usage: usage, logger: .init(label: "test")),
-            bundles: PostgresPolicyBundleStore(client: client, usage: usage, logger: .init(label: "test"))
+            policies: activated ? RefreshingPolicySource(store: bundles, checkEvery: .zero) : PolicyFixtures.source,
+            bundles: bundles
         )
+    }
+
+    /// The acceptance path of the policy engine on a real database: a held transaction whose
+    /// decision is fetched and replayed to the same result by a server that was restarted, then
+    /// a replay that cannot rebuild its input once the subject is shredded.
+    @Test func aHeldTransactionsDecisionIsFetchedAndReplayed() async throws {
+        try await TestDatabase.withDatabase { client, url in
+            let usage = PoolUsage(connectionsMax: 2)
+            let keeper = PostgresRecordKeeper(client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: .init(label: "test"))
+            _ = try await ActivatePolicyBundle(
+                store: PostgresPolicyBundleStore(client: client, usage: usage, logger: .init(label: "test")), keeper: keeper, clock: ManualClock(Fixtures.now)
+            )(PolicyFixtures.bundle, context: AuditContext(actor: "officer"))
+            let (id, decisionID) = try await app(client, activated: true).test(.router) { http in
+                let created = try await http.execute(
+                    uri: "/v1/transactions", method: .post, headers: jsonHeaders(),
+                    body: ByteBuffer(string: transactionJSON(["amount_minor": 250_000_000, "counterparty_name": "Ada Lovelace"]))
+                )
+                #expect(created.status == .created)
+                let body = try object(created)
+                #expect(body["status"] as? String == "held")
+                return (try #require(body["id"] as? String), try #require((body["decision"] as? [String: Any])?["id"] as? String))
+            }
+            #expect(try await TestDatabase.count("transactions", client) == 1)
+            try await TestDatabase.withClient(url) { second in
+                try await app(second, activated: true).test(.router) { http in
+                    let decision = try object(try await http.execute(uri: "/v1/transactions/\(id)/decision", method: .get, headers: jsonHeaders()))
+                    #expect(decision["decision_id"] as? String == decisionID && decision["outcome"] as? String == "block")
+                    #expect(decision["bundle_hash"] as? String == PolicyFixtures.bundle.bundleHash)
+                    let replay = try object(try await http.execute(uri: "/v1/transactions/\(id)/decision/replay", method: .get, headers: jsonHeaders()))
+                    #expect(replay["matches"] as? Bool == true, "\(replay)")
+                }
+            }
+            let administration = PostgresKeyAdministration(client: client, usage: usage, logger: .init(label: "test"), keeper: keeper)
+            _ = try await ShredSubject(administration: administration)(
+                DataSubject(tenant: Fixtures.tenantA, id: AccountIdentifier("ACC-001")!), context: AuditContext(actor: "test")
+            )
+            try await app(client, activated: true).test(.router) { http in
+                let replay = try object(try await http.execute(uri: "/v1/transactions/\(id)/decision/replay", method: .get, headers: jsonHeaders()))
+                #expect(replay["matches"] as? Bool == false)
+                #expect((replay["differences"] as? [String])?.first?.contains("erased") == true)
+            }
+        }
     }
 
     @Test func postedTransactionsSurviveANewProcessOnTheSameDatabase() async throws {
