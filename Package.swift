@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // Already resolved through postgres-nio; jwt-kit 5.8 needs 4.x (docs: build notes).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: Domain: the pure core (Foundation value types only).
@@ -51,6 +52,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FileAdapters", dependencies: ["Domain"], path: "Infrastructure/Files", swiftSettings: strict),
+        // Policy bundles from YAML, CSV and JSON-lines files, with `file:line:col` errors (docs/policies.md).
+        .target(
+            name: "PolicyAdapters", dependencies: ["Domain", .product(name: "Yams", package: "Yams")],
+            path: "Infrastructure/Policy", swiftSettings: strict
+        ),
         .target(
             name: "CryptoAdapters", dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto")],
             path: "Infrastructure/Crypto", swiftSettings: strict
@@ -81,6 +87,7 @@ let package = Package(
             name: "CustosCLI",
             dependencies: [
                 "Domain", "HTTPInterface", "PostgresAdapters", "SystemAdapters", "SodiumAdapters", "FileAdapters", "CryptoAdapters",
+                "PolicyAdapters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +119,10 @@ let package = Package(
         // The policy engine (YAML loading and the example bundle join it next); no database.
         .testTarget(name: "PolicyTests", dependencies: ["Domain"], path: "Tests/PolicyTests", swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["Domain"], path: "Tests/AuditTests", swiftSettings: strict),
+        .testTarget(
+            name: "PolicyAdapterTests", dependencies: ["Domain", "PolicyAdapters"], path: "Tests/PolicyAdapterTests",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AdapterTests",
             dependencies: [
