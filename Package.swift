@@ -112,7 +112,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "DomainTests", dependencies: ["Domain", "MemoryAdapters", "TestSupport"], path: "Tests/DomainTests",
+            name: "DomainTests", dependencies: ["Domain", "MemoryAdapters", "SystemAdapters", "TestSupport"], path: "Tests/DomainTests",
             swiftSettings: strict
         ),
         // Audit-log math against public conformance data; depends on the core only, so it builds in seconds.

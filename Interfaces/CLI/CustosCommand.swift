@@ -6,7 +6,9 @@ public struct CustosCommand: AsyncParsableCommand {
         commandName: "custos",
         abstract: "Custos: a compliance backend for regulated money movements.",
         version: CustosCommand.version,
-        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, AuditCommand.self, KeysCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, AuditCommand.self, KeysCommand.self, PolicyCommand.self,
+            BenchCommand.self,
+        ]
     )
 
     public init() {}

@@ -6,7 +6,9 @@
 # audit log the server wrote is exported and verified, its key rotated, and it survives a
 # SIGKILL during concurrent appends; then a copy of it is tampered with once per way of
 # tampering, and each is refused. Field encryption: planted values stay out of the tables and the
-# log, and the key operations work while the server runs. Needs DATABASE_URL (a superuser, or a role that may create
+# log, and the key operations work while the server runs. Policy decisions: the bundle in
+# policies/ (or $CUSTOS_SMOKE_POLICIES) is activated at start, a held transaction's decision is
+# fetched and replayed, and a broken policy file is refused with its file:line:col. Needs DATABASE_URL (a superuser, or a role that may create
 # databases and roles). Prints one line per check and closes with "N passed, M failed".
 set -uo pipefail
 custos="${1:?usage: serve-smoke.sh PATH/TO/custos}"
@@ -46,12 +48,13 @@ for _ in $(seq 1 50); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
 done
 base="http://127.0.0.1:$port"
+policies="${CUSTOS_SMOKE_POLICIES:-policies}"
 tenant=6f1c2d3e-0000-4000-8000-000000000001
 other=6f1c2d3e-0000-4000-8000-000000000002
 
 start_server() {
     DATABASE_URL="$app_url" CUSTOS_MIGRATION_DATABASE_URL="$smoke_url" CUSTOS_LOG_LEVEL=warning \
-        "$custos" serve --port "$port" >>"$work/server.log" 2>&1 &
+        "$custos" serve --port "$port" --policies "$policies" >>"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         curl -fs "$base/healthz" >/dev/null 2>&1 && return 0
@@ -71,6 +74,9 @@ stop_server() { # SIGTERM, then the exit status must be 0 within 10 s
 status_of() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
 post() { status_of -X POST "$base/v1/transactions" -H "X-Tenant-ID: ${2:-$tenant}" -H 'Content-Type: application/json' --data-binary "$1"; }
 rows() { psql "$smoke_url" -tAc "SELECT count(*) FROM transactions"; }
+# The transaction's own id in a response (its decision has an id too; keys are sorted, so the
+# transaction's is the one followed by "kind").
+txn_ids() { grep -o '"id":"[0-9a-f-]*","kind"' "$@" | cut -d'"' -f4; }
 
 valid='{"account_id":"ACC-001","counterparty_account":"DE89370400440532013000","amount_minor":12345,"currency":"EUR","direction":"debit","kind":"transfer","occurred_at":"2026-11-24T09:30:00.123456Z","reference":"invoice 42"}'
 
@@ -79,7 +85,7 @@ check "GET /healthz is 200" test "$(status_of "$base/healthz")" = 200
 check "GET /readyz is 200 and ready (migrated at start)" \
     bash -c "[ \"\$(curl -s -o '$work/ready' -w '%{http_code}' '$base/readyz')\" = 200 ] && grep -q '\"status\":\"ready\"' '$work/ready'"
 check "POST /v1/transactions is 201" test "$(post "$valid")" = 201
-id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$work/body"); cp "$work/body" "$work/created"
+id=$(txn_ids "$work/body"); cp "$work/body" "$work/created"
 check "GET /v1/transactions/{id} returns what was stored" \
     bash -c "[ \"\$(curl -s -o '$work/got' -w '%{http_code}' -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$id')\" = 200 ] && cmp -s '$work/got' '$work/created'"
 check "another tenant gets 404" test "$(status_of -H "X-Tenant-ID: $other" "$base/v1/transactions/$id")" = 404
@@ -150,7 +156,7 @@ done
 sleep 0.7
 kill -KILL "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=""
 wait  # the writers fail fast once the server is gone
-acked=$(grep -l '^201$' "$work"/status.* 2>/dev/null | sed 's/status/ack/' | xargs -r cat | grep -o '"id":"[0-9a-f-]*"' | cut -d'"' -f4)
+acked=$(grep -l '^201$' "$work"/status.* 2>/dev/null | sed 's/status/ack/' | xargs -r cat | txn_ids)
 check "some requests were acknowledged before the kill" test -n "$acked"
 check "the server restarts after SIGKILL" start_server
 missing=0
@@ -174,7 +180,7 @@ canary='{"account_id":"ACC-CANARY","counterparty_account":"'$canary_account'","c
 check "a transaction with planted values is 201, the account masked" bash -c "
     [ \"\$(curl -s -o '$work/canary' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' \
         -H 'Content-Type: application/json' --data-binary '$canary')\" = 201 ] && grep -q '\"counterparty_account\":\"\*\*\*\*1111\"' '$work/canary'"
-canary_id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$work/canary")
+canary_id=$(txn_ids "$work/canary")
 check "GET /v1/transactions?counterparty_account= finds it through the blind index" bash -c "
     curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"id\":\"$canary_id\"'"
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
@@ -217,6 +223,35 @@ check "custos keys init writes a 0600 key file once and prints its fingerprint" 
 check "in production the documented development root key is refused" bash -c "
     ! CUSTOS_ENVIRONMENT=production CUSTOS_AUDIT_KEY_FILE='$work/production.key' CUSTOS_ROOT_KEY=$(hex 'custos development root key v1!!') \
         DATABASE_URL='$app_url' '$custos' serve --port $((port + 2)) >'$work/devkey.log' 2>&1 && grep -q 'development key' '$work/devkey.log'"
+# --- Policy decisions (docs/policies.md): the server activated the bundle at start; a cash deposit
+# just under the CTR threshold is held, its decision is served and replays to the same result.
+structuring='{"account_id":"ACC-CASH","counterparty_account":"ACC-TELLER-1","amount_minor":950000,"currency":"USD","direction":"credit","kind":"cash","occurred_at":"2026-11-24T09:30:00Z"}'
+check "a cash deposit just under USD 10,000 is 201 and held, naming the rule" bash -c "
+    [ \"\$(curl -s -o '$work/held' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' \
+        -H 'Content-Type: application/json' --data-binary '$structuring')\" = 201 ] &&
+    grep -q '\"status\":\"held\"' '$work/held' && grep -q '\"rule\":\"just-under-ctr\"' '$work/held'"
+held_id=$(txn_ids "$work/held")
+check "GET …/decision serves the trace, the bundle hash and no salt" bash -c "
+    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$held_id/decision' >'$work/decision' &&
+    grep -q '\"outcome\":\"review\"' '$work/decision' && grep -q '\"bundle_hash\":\"[0-9a-f]\{64\}\"' '$work/decision' &&
+    grep -q '\"rule\":\"aggregate-reaches-ctr\"' '$work/decision' && ! grep -q 'input_salt' '$work/decision'"
+check "GET …/decision/replay gives the same result" bash -c "
+    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$held_id/decision/replay' | grep -q '\"matches\":true'"
+check "custos policy replay agrees, as the application role" bash -c "
+    DATABASE_URL='$app_url' '$custos' policy replay --tenant $tenant --transaction $held_id >'$work/replay.out' &&
+    grep -q 'replay matches the recorded decision' '$work/replay.out'"
+check "custos policy activate of the running bundle changes nothing" bash -c "
+    DATABASE_URL='$app_url' '$custos' policy activate '$policies' >'$work/activate.out' && grep -q 'is already the active one' '$work/activate.out'"
+mkdir -p "$work/broken"; cp "$policies"/velocity.yaml "$work/broken/"
+sed -i 's/features.count_1h >= 5/features.count_1h >= /' "$work/broken/velocity.yaml"
+broken_line=$(grep -n 'features.count_1h >= $' "$work/broken/velocity.yaml" | cut -d: -f1)
+check "a broken policy file: exit 2 and file:line:col with a caret" bash -c "
+    '$custos' policy check '$work/broken' >/dev/null 2>'$work/broken.err'; test \$? = 2 &&
+    head -1 '$work/broken.err' | grep -q '^$work/broken/velocity.yaml:$broken_line:[0-9]*: ' && grep -q '\^' '$work/broken.err'"
+check "... and a server given it does not start" bash -c "
+    ! DATABASE_URL='$app_url' '$custos' serve --port $((port + 3)) --policies '$work/broken' >'$work/broken-serve.log' 2>&1 &&
+    grep -q 'velocity.yaml:$broken_line:' '$work/broken-serve.log'"
+
 sleep 1.2
 check "the tenant log still verifies after rotation, re-encryption and shredding" audit_verify --tenant "$tenant"
 system_key=$(DATABASE_URL="$smoke_url" "$custos" audit key --system)

@@ -18,13 +18,15 @@ struct KeysCommand: ParsableCommand {
 
     static let operatorContext = AuditContext(actor: "operator:cli")
 
-    /// The stores of one keys command, on the application's database role. `shred` and `status`
-    /// need nothing more: no key material.
+    /// The stores of one keys or policy command, on the application's database role. `shred` and
+    /// `status` need nothing more: no key material.
     struct Database {
         let keeper: PostgresRecordKeeper
         let administration: PostgresKeyAdministration
         let store: PostgresDataKeyStore
         let auditStore: PostgresAuditLogStore
+        let repository: PostgresTransactionRepository
+        let bundles: PostgresPolicyBundleStore
         let configuration: Configuration
 
         /// Signs the system log (and `tenant`'s) now, when the audit key is at hand, so that the
@@ -55,6 +57,8 @@ struct KeysCommand: ParsableCommand {
                 administration: PostgresKeyAdministration(client: client, usage: usage, logger: Init.poolLogger, keeper: keeper),
                 store: PostgresDataKeyStore(client: client, usage: usage, logger: Init.poolLogger),
                 auditStore: PostgresAuditLogStore(client: client, logger: Init.poolLogger),
+                repository: PostgresTransactionRepository(client: client, usage: usage, logger: Init.poolLogger),
+                bundles: PostgresPolicyBundleStore(client: client, usage: usage, logger: Init.poolLogger),
                 configuration: configuration
             ))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import PolicyAdapters
 import SodiumAdapters
 
 /// `custos serve`: the HTTP API, until SIGTERM or SIGINT.
@@ -18,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (env CUSTOS_HTTP_PORT, default 8080).")
     var port: Int?
 
+    @Option(name: .long, help: "A policy bundle folder to activate before serving, when it is not the active bundle already (its tests must pass).")
+    var policies: String?
+
     func run() async throws {
         var configuration = try options.configuration()
         if let host { configuration.httpHost = host }
@@ -28,7 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
         LogSetup.bootstrap(configuration)
         let logger = Logger(label: "custos")
         let sodiumVersion = try Sodium.initialize()
-        let server = try ServerAssembly.make(configuration: configuration, logger: logger)
+        // Read and tested before anything starts: a broken bundle stops start-up with its file:line:col.
+        let bundle = try policies.map { folder throws in try PolicyCommand.loadTested(folder) }
+        let server = try ServerAssembly.make(configuration: configuration, activating: bundle, logger: logger)
         logger.info("starting", metadata: [
             "http": .string("\(configuration.httpHost):\(configuration.httpPort)"),
             "database": .string(server.databaseDescription),

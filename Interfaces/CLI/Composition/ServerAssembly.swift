@@ -17,7 +17,8 @@ struct ServerAssembly {
     let group: ServiceGroup
     let databaseDescription: String
 
-    static func make(configuration: Configuration, logger: Logger) throws -> ServerAssembly {
+    /// `activating`: a bundle to make the active one once the schema is ready (`serve --policies`).
+    static func make(configuration: Configuration, activating bundle: CompiledBundle? = nil, logger: Logger) throws -> ServerAssembly {
         let migrations = try MigrationSet.load(directory: configuration.migrationsURL)
         let (url, migrationURL) = try DatabaseLocator.urls(for: configuration)
         let client = PostgresClient(
@@ -81,6 +82,17 @@ struct ServerAssembly {
                 }
             }
             try await ApplicationRoleCheck.run(client: client, environment: environment, logger: logger)
+            if let bundle {
+                let result = try await ActivatePolicyBundle(store: bundles, keeper: keeper, clock: clock)(
+                    bundle, context: AuditContext(actor: "operator:serve")
+                )
+                switch result {
+                case .activated(let activation, let previous):
+                    logger.notice("policy bundle activated", metadata: ["hash": .string(activation.hash), "previous": .string(previous ?? "none")])
+                case .alreadyActive(let activation):
+                    logger.info("policy bundle already active", metadata: ["hash": .string(activation.hash)])
+                }
+            }
         }
         let group = ServiceGroup(
             configuration: .init(services: [client, checkpoints, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -1,71 +1,68 @@
 import Domain
 import Foundation
-import Testing
 
-/// Runs cel-spec's conformance cases (`shared/conformance/cel`, or `$CUSTOS_CONFORMANCE_DIR/cel`)
-/// against the CEL subset. Cases that need protobuf messages are skipped by rule; the others
-/// either pass or are listed, with a reason, in `policies/cel-conformance-skips.txt`.
-@Suite struct CELConformanceTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var conformanceDirectory: URL {
-        if let override = ProcessInfo.processInfo.environment["CUSTOS_CONFORMANCE_DIR"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
-        }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
-    }
-
-    struct Case {
-        let id: String
-        let expression: String
-        let bindings: [String: CELValue]
+/// The cel-spec conformance runner behind `custos policy conformance` and its test: reads cases in
+/// protobuf's JSON mapping (`../shared/conformance/cel/*.json`, docs/cel.md), skips the cases that
+/// need protobuf messages by rule and those listed in the skip file by name (each with a reason),
+/// and runs the rest against the CEL subset.
+public enum CELConformance {
+    public struct Case: Sendable {
+        public let id: String
+        public let expression: String
+        public let bindings: [String: CELValue]
         /// nil when an evaluation error is expected.
-        let expected: CELValue?
-        let needsProtobuf: Bool
+        public let expected: CELValue?
+        public let needsProtobuf: Bool
     }
 
-    @Test func celConformance() throws {
-        let folder = Self.conformanceDirectory.appendingPathComponent("cel")
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            Issue.record("CEL conformance data not found at \(folder.path); set CUSTOS_CONFORMANCE_DIR to the shared/conformance folder")
-            return
-        }
-        let skips = try Self.loadSkips()
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
-        var passed = 0, failed = 0, skippedByRule = 0, skippedByFile = 0
-        var usedSkips: Set<String> = []
-        var failures: [String] = []
+    public struct Report: Sendable {
+        public var passed = 0
+        public var failed = 0
+        public var skippedByRule = 0
+        public var skippedByFile = 0
+        /// `id: what went wrong`, one per failed case.
+        public var failures: [String] = []
+        /// Skip-file entries that matched no case of the files run.
+        public var unusedSkips: [String] = []
+
+        public var skipped: Int { skippedByRule + skippedByFile }
+        /// `N passed, M failed, K skipped`, as the issue asks the command to print.
+        public var summary: String { "\(passed) passed, \(failed) failed, \(skipped) skipped" }
+    }
+
+    /// A conformance file or the skip file is unreadable or not in the expected shape.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The largest conformance file read (the largest cel-spec file is about 300 KiB).
+    public static let fileBytesMax = 16 * 1_048_576
+
+    /// Runs every case of `files`; `skips` maps a case id (`file/section/name`) to its reason.
+    public static func run(files: [String], skips: [String: String]) throws -> Report {
+        var report = Report()
+        var used: Set<String> = []
         for file in files {
-            for testCase in try Self.loadCases(folder.appendingPathComponent(file)) {
+            for testCase in try cases(in: file) {
                 if testCase.needsProtobuf {
-                    skippedByRule += 1
-                    continue
-                }
-                if skips[testCase.id] != nil {
-                    skippedByFile += 1
-                    usedSkips.insert(testCase.id)
-                    continue
-                }
-                if let problem = Self.run(testCase) {
-                    failed += 1
-                    failures.append("\(testCase.id): \(problem)")
+                    report.skippedByRule += 1
+                } else if skips[testCase.id] != nil {
+                    report.skippedByFile += 1
+                    used.insert(testCase.id)
+                } else if let problem = run(testCase) {
+                    report.failed += 1
+                    report.failures.append("\(testCase.id): \(problem)")
                 } else {
-                    passed += 1
+                    report.passed += 1
                 }
             }
         }
-        print("CEL conformance: \(passed) passed, \(failed) failed, \(skippedByRule + skippedByFile) skipped "
-            + "(\(skippedByRule) protobuf by rule, \(skippedByFile) by policies/cel-conformance-skips.txt)")
-        for failure in failures { Issue.record(Comment(rawValue: failure)) }
-        let stale = Set(skips.keys).subtracting(usedSkips).sorted()
-        #expect(stale.isEmpty, "skip-file entries that match no case: \(stale)")
-        #expect(passed > 0)
+        report.unusedSkips = Set(skips.keys).subtracting(used).sorted()
+        return report
     }
 
     /// nil when the case passes, otherwise what went wrong.
-    static func run(_ testCase: Case) -> String? {
+    public static func run(_ testCase: Case) -> String? {
         let program: CELProgram
         do {
             program = try CELProgram(testCase.expression)
@@ -75,7 +72,7 @@ import Testing
         do {
             let value = try program.evaluate(testCase.bindings)
             guard let expected = testCase.expected else { return "expected an error, got \(value)" }
-            return Self.same(value, expected) ? nil : "expected \(expected), got \(value)"
+            return same(value, expected) ? nil : "expected \(expected), got \(value)"
         } catch {
             return testCase.expected == nil ? nil : "expected \(String(describing: testCase.expected)), got error \(error)"
         }
@@ -95,24 +92,27 @@ import Testing
         }
     }
 
-    // MARK: Loading
-
-    static func loadSkips() throws -> [String: String] {
-        let url = packageRoot.appendingPathComponent("policies/cel-conformance-skips.txt")
+    /// The skip file: `file/section/name<TAB>reason` a line, `#` comments. A line without a reason
+    /// is an error: every skip is justified.
+    public static func skips(in file: String) throws -> [String: String] {
         var skips: [String: String] = [:]
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+        let text = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.hasPrefix("#") && !line.isEmpty {
             let parts = line.split(separator: "\t", maxSplits: 1)
             guard parts.count == 2, !parts[1].trimmingCharacters(in: .whitespaces).isEmpty else {
-                Issue.record("skip file line without a reason: \(line)")
-                continue
+                throw Unreadable(description: "\(file):\(number + 1):1: a skip needs a case id, a tab and a reason")
             }
             skips[String(parts[0])] = String(parts[1])
         }
         return skips
     }
 
-    static func loadCases(_ url: URL) throws -> [Case] {
-        let root = try need(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], url.path)
+    public static func cases(in file: String) throws -> [Case] {
+        let url = URL(fileURLWithPath: file)
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= fileBytesMax else { throw Unreadable(description: "\(file): larger than \(fileBytesMax) bytes") }
+        let root = try need(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], "\(file): a JSON object")
         let fileName = url.deletingPathExtension().lastPathComponent
         var cases: [Case] = []
         for section in root["section"] as? [[String: Any]] ?? [] {
@@ -125,7 +125,7 @@ import Testing
                 var bindings: [String: CELValue] = [:]
                 for (key, binding) in test["bindings"] as? [String: Any] ?? [:] {
                     let value = (binding as? [String: Any])?["value"]
-                    bindings[key] = try convert(need(value, "binding \(key) in \(name)"))
+                    bindings[key] = try convert(need(value, "\(file): binding \(key) of \(name)"))
                 }
                 let expected: CELValue?
                 if test["eval_error"] != nil {
@@ -144,18 +144,14 @@ import Testing
     }
 
     static func need<T>(_ value: T?, _ what: @autoclosure () -> String = "a value") throws -> T {
-        guard let value else { throw Unsupported(description: "missing or malformed: \(what())") }
+        guard let value else { throw Unreadable(description: "missing or malformed: \(what())") }
         return value
     }
 
-    struct Unsupported: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// Converts a value in protobuf's JSON mapping (`{"int64_value": "1"}`) to a `CELValue`.
+    /// A value in protobuf's JSON mapping (`{"int64_value": "1"}`) as a `CELValue`.
     static func convert(_ json: Any) throws -> CELValue {
         guard let object = json as? [String: Any], let (kind, payload) = object.first else {
-            throw Unsupported(description: "not a value: \(json)")
+            throw Unreadable(description: "not a value: \(type(of: json))")
         }
         switch kind {
         case "null_value": return .null
@@ -163,8 +159,7 @@ import Testing
         case "int64_value": return .int(try need(Int64(try need(payload as? String))))
         case "uint64_value": return .uint(try need(UInt64(try need(payload as? String))))
         case "string_value": return .string(try need(payload as? String))
-        case "bytes_value":
-            return .bytes(Array(try need(Data(base64Encoded: try need(payload as? String)))))
+        case "bytes_value": return .bytes(Array(try need(Data(base64Encoded: try need(payload as? String)))))
         case "double_value":
             if let text = payload as? String {
                 switch text {
@@ -186,7 +181,7 @@ import Testing
                 map.insert(key, try convert(entry["value"] as Any))
             }
             return .map(map)
-        default: throw Unsupported(description: "value kind \(kind)")
+        default: throw Unreadable(description: "value kind \(kind)")
         }
     }
 }
