@@ -28,17 +28,10 @@ public struct HistoryQuery: Sendable, Hashable {
     public static let weekMicroseconds: Int64 = 7 * dayMicroseconds
 }
 
-/// Counts and sums over the windows, as `HistoryFeatures` has them, except for the counterparty:
-/// the adapter returns candidate rows by blind index, and the core opens them to decide.
+/// What the adapter knows about an account's history: the windows as `HistoryFeatures` has them,
+/// and for the counterparty, candidate rows by blind index, which the core opens to decide.
 public struct HistoryFacts: Sendable, Hashable {
-    public let count1h: Int
-    public let count24h: Int
-    public let count7d: Int
-    /// In the query's currency, saturating at `HistoryFeatures.sumMinorMax`.
-    public let sum1hMinor: Int64
-    public let sum24hMinor: Int64
-    public let sum7dMinor: Int64
-    public let cash24hMinor: Int64
+    public let windows: HistoryWindows
     /// When the account's first transaction (not declined) occurred; nil: none before this one.
     public let firstOccurredAt: UTCTimestamp?
     /// Up to `counterpartyCandidatesMax` earlier rows of the account whose counterparty-account
@@ -48,18 +41,9 @@ public struct HistoryFacts: Sendable, Hashable {
 
     public static let counterpartyCandidatesMax = 16
 
-    public init(
-        count1h: Int, count24h: Int, count7d: Int, sum1hMinor: Int64, sum24hMinor: Int64, sum7dMinor: Int64,
-        cash24hMinor: Int64, firstOccurredAt: UTCTimestamp?, counterpartyCandidates: [StoredTransaction]
-    ) {
+    public init(windows: HistoryWindows, firstOccurredAt: UTCTimestamp?, counterpartyCandidates: [StoredTransaction]) {
         precondition(counterpartyCandidates.count <= Self.counterpartyCandidatesMax, "at most \(Self.counterpartyCandidatesMax) candidates")
-        self.count1h = count1h
-        self.count24h = count24h
-        self.count7d = count7d
-        self.sum1hMinor = sum1hMinor
-        self.sum24hMinor = sum24hMinor
-        self.sum7dMinor = sum7dMinor
-        self.cash24hMinor = cash24hMinor
+        self.windows = windows
         self.firstOccurredAt = firstOccurredAt
         self.counterpartyCandidates = counterpartyCandidates
     }

@@ -69,7 +69,7 @@ extension InMemoryTransactionRepository: TransactionHistory {
         func sum(_ rows: [StoredTransaction]) -> Int64 {
             var total: Int64 = 0
             for row in rows where row.money.currency == query.currency {
-                total = min(HistoryFeatures.sumMinorMax, total + row.money.amountMinor)
+                total = min(HistoryWindows.sumMinorMax, total + row.money.amountMinor)
             }
             return total
         }
@@ -80,10 +80,10 @@ extension InMemoryTransactionRepository: TransactionHistory {
             .prefix(HistoryFacts.counterpartyCandidatesMax)
         var opened: [StoredTransaction] = []
         for row in candidates { opened.append(try await withCurrentKey(row)) }
-        return HistoryFacts(
+        let windows = HistoryWindows(
             count1h: hour.count, count24h: day.count, count7d: inWeek.count,
-            sum1hMinor: sum(hour), sum24hMinor: sum(day), sum7dMinor: sum(inWeek), cash24hMinor: sum(day.filter { $0.kind == .cash }),
-            firstOccurredAt: account.map(\.occurredAt).min(), counterpartyCandidates: opened
+            sum1hMinor: sum(hour), sum24hMinor: sum(day), sum7dMinor: sum(inWeek), cash24hMinor: sum(day.filter { $0.kind == .cash })
         )
+        return HistoryFacts(windows: windows, firstOccurredAt: account.map(\.occurredAt).min(), counterpartyCandidates: opened)
     }
 }

@@ -41,17 +41,17 @@ extension PostgresTransactionRepository: TransactionHistory {
                     let r = try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, UTCTimestamp?).self)
                     found = ([r.0, r.1, r.2, r.3, r.4, r.5, r.6], r.7)
                 }
-                guard let found, found.0.allSatisfy({ $0 >= 0 && $0 <= HistoryFeatures.sumMinorMax }), found.0[0] <= found.0[1], found.0[1] <= found.0[2]
+                guard let found, found.0.allSatisfy({ $0 >= 0 && $0 <= HistoryWindows.sumMinorMax }), found.0[0] <= found.0[1], found.0[1] <= found.0[2]
                 else { throw CorruptRow(table: "transactions", key: "history of an account") }
                 return found
             }
         }
         let candidates = try await counterpartyCandidates(query)
-        return HistoryFacts(
+        let windows = HistoryWindows(
             count1h: Int(counts[0]), count24h: Int(counts[1]), count7d: Int(counts[2]),
-            sum1hMinor: counts[3], sum24hMinor: counts[4], sum7dMinor: counts[5], cash24hMinor: counts[6],
-            firstOccurredAt: first, counterpartyCandidates: candidates
+            sum1hMinor: counts[3], sum24hMinor: counts[4], sum7dMinor: counts[5], cash24hMinor: counts[6]
         )
+        return HistoryFacts(windows: windows, firstOccurredAt: first, counterpartyCandidates: candidates)
     }
 
     private func counterpartyCandidates(_ query: HistoryQuery) async throws -> [StoredTransaction] {

@@ -49,16 +49,16 @@ import Testing
             ]
             for row in rows { try await store.add(row) }
             let facts = try await Self.query(store)
-            #expect(facts.count1h == 3)
-            #expect(facts.sum1hMinor == 1 + 2)
-            #expect(facts.count24h == 5)
-            #expect(facts.sum24hMinor == 1 + 2 + 4 + 8)
-            #expect(facts.cash24hMinor == 8)
-            #expect(facts.count7d == 7)
-            #expect(facts.sum7dMinor == 1 + 2 + 4 + 8 + 16 + 32)
+            #expect(facts.windows.count1h == 3)
+            #expect(facts.windows.sum1hMinor == 1 + 2)
+            #expect(facts.windows.count24h == 5)
+            #expect(facts.windows.sum24hMinor == 1 + 2 + 4 + 8)
+            #expect(facts.windows.cash24hMinor == 8)
+            #expect(facts.windows.count7d == 7)
+            #expect(facts.windows.sum7dMinor == 1 + 2 + 4 + 8 + 16 + 32)
             #expect(facts.firstOccurredAt == Self.t.adding(microseconds: -7 * 24 * Self.hour), "the first row, however old")
             let usd = try await Self.query(store, currency: "USD")
-            #expect(usd.sum1hMinor == 256 && usd.count1h == 3)
+            #expect(usd.windows.sum1hMinor == 256 && usd.windows.count1h == 3)
         }
     }
 
@@ -84,8 +84,8 @@ import Testing
         try await kind.withRepository { store in
             for _ in 0..<10 { try await store.add(Self.row(at: -5, amount: Money.amountMinorMax)) }
             let facts = try await Self.query(store)
-            #expect(facts.count1h == 10)
-            #expect(facts.sum1hMinor == HistoryFeatures.sumMinorMax && facts.sum7dMinor == HistoryFeatures.sumMinorMax)
+            #expect(facts.windows.count1h == 10)
+            #expect(facts.windows.sum1hMinor == HistoryWindows.sumMinorMax && facts.windows.sum7dMinor == HistoryWindows.sumMinorMax)
         }
     }
 
@@ -95,13 +95,13 @@ import Testing
         try await kind.withRepository { store in
             try await withThrowingTaskGroup(of: Int?.self) { group in
                 for index in 0..<32 { group.addTask { try await store.add(Self.row(at: -Int64(index) * 1_000, amount: 10)); return nil } }
-                for _ in 0..<8 { group.addTask { try await Self.query(store).count1h } }
+                for _ in 0..<8 { group.addTask { try await Self.query(store).windows.count1h } }
                 for try await seen in group {
                     if let seen { #expect((0...32).contains(seen)) }
                 }
             }
             let facts = try await Self.query(store)
-            #expect(facts.count1h == 32 && facts.sum1hMinor == 320)
+            #expect(facts.windows.count1h == 32 && facts.windows.sum1hMinor == 320)
         }
     }
 }

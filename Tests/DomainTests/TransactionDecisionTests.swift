@@ -56,8 +56,8 @@ import Testing
             let recorded = try await record()(Fixtures.draft(), tenant: Fixtures.tenantA, context: .unauthenticated)
             seen.append(try #require(recorded.decision))
         }
-        #expect(seen.map(\.features.count1h) == [0, 1, 2, 3])
-        #expect(seen.map(\.features.sum1hMinor) == [0, 12_345, 24_690, 37_035])
+        #expect(seen.map(\.features.windows.count1h) == [0, 1, 2, 3])
+        #expect(seen.map(\.features.windows.sum1hMinor) == [0, 12_345, 24_690, 37_035])
         #expect(seen.map(\.features.counterpartyFirstSeen) == [true, false, false, false])
         // The fourth within the hour trips the velocity rule, and reaches the review threshold: held.
         #expect(seen.last?.decision.fired().map(\.rule) == ["busy"])
@@ -172,10 +172,8 @@ import Testing
     static func record() throws -> DecisionRecord {
         let input: CanonicalJSON = ["txn": ["amount_minor": 200_000_000], "features": ["count_1h": 9]]
         let decision = PolicyFixtures.bundle.evaluate(input, decisionID: UUID(), salt: Array(repeating: 9, count: 16))
-        let features = HistoryFeatures(
-            count1h: 9, count24h: 10, count7d: 11, sum1hMinor: 1, sum24hMinor: 2, sum7dMinor: 3, cash24hMinor: 0,
-            counterpartyFirstSeen: false, accountAgeDays: 12
-        )
+        let windows = HistoryWindows(count1h: 9, count24h: 10, count7d: 11, sum1hMinor: 1, sum24hMinor: 2, sum7dMinor: 3, cash24hMinor: 0)
+        let features = HistoryFeatures(windows: windows, counterpartyFirstSeen: false, accountAgeDays: 12)
         return DecisionRecord(decision: decision, features: features)
     }
 

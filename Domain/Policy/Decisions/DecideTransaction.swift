@@ -52,10 +52,6 @@ public struct DecideTransaction: Sendable {
         if let first = facts.firstOccurredAt, first < transaction.occurredAt {
             ageDays = Int((transaction.occurredAt.microsecondsSinceEpoch - first.microsecondsSinceEpoch) / HistoryQuery.dayMicroseconds)
         }
-        return HistoryFeatures(
-            count1h: facts.count1h, count24h: facts.count24h, count7d: facts.count7d,
-            sum1hMinor: facts.sum1hMinor, sum24hMinor: facts.sum24hMinor, sum7dMinor: facts.sum7dMinor,
-            cash24hMinor: facts.cash24hMinor, counterpartyFirstSeen: firstSeen, accountAgeDays: ageDays
-        )
+        return HistoryFeatures(windows: facts.windows, counterpartyFirstSeen: firstSeen, accountAgeDays: ageDays)
     }
 }
