@@ -51,7 +51,8 @@ struct PolicyEngineTests {
     @Test func erroringRuleForcesAtLeastReview() throws {
         let rules = [
             PolicyRule(id: "divide", when: "txn.amount_minor / 0 > 1", score: 0, reason: "broken"),
-            PolicyRule(id: "not_bool", when: "txn.amount_minor", score: 0, reason: "not a bool"),
+            // dyn(): the checker cannot know the type, so the rule fails when evaluated.
+            PolicyRule(id: "not_bool", when: "dyn(txn.amount_minor)", score: 0, reason: "not a bool"),
         ]
         let decision = try Self.decide([Self.policy(rules: rules)], Self.input(amountMinor: 5))
         #expect(decision.outcome == .review)
@@ -60,6 +61,27 @@ struct PolicyEngineTests {
         let missing = try Self.decide([Self.policy(rules: [PolicyRule(id: "r", when: "txn.amount_minor > 1", score: 0, reason: "r")])], ["txn": [:]])
         #expect(missing.outcome == .review)
         #expect(missing.inputProblems == ["p: input txn.amount_minor is missing", "p: input txn.kind is missing"])
+    }
+
+    /// A trace goes into the audit log: a failing rule's error names the kind of failure, never
+    /// a value of the input (here a map key and a string that does not convert).
+    @Test func anErrorTraceQuotesNoInputValue() throws {
+        let secret = "Jane Roe 4111111111111111"
+        let inputs = [PolicyInput(name: "txn.tags", type: .map), PolicyInput(name: "txn.note", type: .string)]
+        let rules = [
+            PolicyRule(id: "key", when: "txn.tags[txn.note] == 'x'", score: 0, reason: "lookup"),
+            PolicyRule(id: "convert", when: "int(txn.note) > 0", score: 0, reason: "conversion"),
+        ]
+        let policy = Policy(
+            id: "p", version: "1", status: .active, owner: "aml", refs: [], inputs: inputs, variables: [], rules: rules,
+            thresholds: PolicyThresholds(review: 40, block: 70, decline: 90))
+        let decision = try Self.decide([policy], ["txn": ["tags": ["a": "b"], "note": .string(secret)]])
+        #expect(decision.outcome == .review)
+        #expect(decision.trace.count == 2)
+        for entry in decision.trace {
+            guard case .error(let message) = entry.result else { Issue.record("\(entry.rule) did not fail"); continue }
+            #expect(!message.contains("Jane") && !message.contains("4111"), "\(entry.rule): \(message)")
+        }
     }
 
     @Test func shadowNeverChangesTheOutcome() throws {

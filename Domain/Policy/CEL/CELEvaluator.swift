@@ -2,12 +2,17 @@
 /// the size of every list, map, string and bytes value it builds.
 struct CELEvaluator {
     let bindings: [String: CELValue]
+    /// Extension functions by name (empty for a program compiled without declarations).
+    let functions: [String: CELExtensionFunction]
     /// Comprehension variables, innermost last.
     private var locals: [(name: String, value: CELValue)] = []
     private var steps = 0
     private var bytesBuilt = 0
 
-    init(bindings: [String: CELValue]) { self.bindings = bindings }
+    init(bindings: [String: CELValue], functions: [String: CELExtensionFunction] = [:]) {
+        self.bindings = bindings
+        self.functions = functions
+    }
 
     mutating func step() throws(CELEvalError) {
         steps += 1

@@ -1,9 +1,11 @@
 extension CELEvaluator {
-    /// Evaluates the target and arguments, then applies the named function.
+    /// Evaluates the target and arguments, then applies the named function: an extension
+    /// function when one has the name (none has a standard function's), else a standard one.
     mutating func call(_ name: String, target: CELExpression?, arguments: [CELExpression]) throws(CELEvalError) -> CELValue {
         var values: [CELValue] = []
         if let target { values.append(try evaluate(target)) }
         for argument in arguments { values.append(try evaluate(argument)) }
+        if !functions.isEmpty, let function = functions[name] { return try function.apply(values, isMethod: target != nil) }
         return try CELFunctions.apply(name, isMethod: target != nil, values)
     }
 }

@@ -28,7 +28,7 @@ extension CompiledBundle {
                     let value = try program.evaluate(bindings)
                     if case .bool(let hit) = value { result = hit ? .hit : .noHit } else { result = .error("'when' gave \(value.type.rawValue), not bool") }
                 } catch {
-                    result = .error(error.description)
+                    result = .error(error.safeDescription)
                 }
                 var contribution = 0
                 switch result {

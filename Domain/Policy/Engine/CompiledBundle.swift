@@ -1,6 +1,6 @@
 import Foundation
 
-/// A bundle with every CEL expression parsed once, ready to evaluate many decisions.
+/// A bundle with every CEL expression parsed and checked once, ready to evaluate many decisions.
 /// Compile errors name the policy, the rule or variable, and the position inside the expression.
 public struct CompiledBundle: Sendable {
     public let bundle: PolicyBundle
@@ -14,20 +14,27 @@ public struct CompiledBundle: Sendable {
         let rules: [(rule: PolicyRule, program: CELProgram)]
     }
 
+    /// Compiles every variable and rule checked (`CELProgram(_:declarations:expecting:)`) against
+    /// its policy's declared inputs, the variables declared before it (with their inferred types)
+    /// and `name_distance` over the policy's lists; a `when` must be a bool. Each list's screening
+    /// index is built here, once, and shared by every expression of its policy.
     public init(_ bundle: PolicyBundle) throws(PolicyError) {
         self.bundle = bundle
         self.bundleHash = SHA256.hash(bundle.canonicalJSON.canonicalBytes).hexString
         var compiled: [CompiledPolicy] = []
         for policy in bundle.policies {
+            var declarations = Self.declarations(policy)
             var variables: [(name: String, program: CELProgram)] = []
             for variable in policy.variables {
-                let program = try Self.compile(variable.expression, policy: policy.id, path: [.key("variables"), .key(variable.name)])
+                let path: [PolicyPathComponent] = [.key("variables"), .key(variable.name)]
+                let program = try Self.compile(variable.expression, declarations, expecting: nil, policy: policy.id, path: path)
+                declarations.declare(variable.name, as: program.resultType)
                 variables.append((variable.name, program))
             }
             var rules: [(rule: PolicyRule, program: CELProgram)] = []
             for (index, rule) in policy.rules.enumerated() {
-                let program = try Self.compile(rule.when, policy: policy.id, path: [.key("rules"), .index(index), .key("when")])
-                rules.append((rule, program))
+                let path: [PolicyPathComponent] = [.key("rules"), .index(index), .key("when")]
+                rules.append((rule, try Self.compile(rule.when, declarations, expecting: .bool, policy: policy.id, path: path)))
             }
             compiled.append(CompiledPolicy(policy: policy, variables: variables, rules: rules))
         }
@@ -38,12 +45,37 @@ public struct CompiledBundle: Sendable {
         try self.init(PolicyBundle(policies))
     }
 
-    private static func compile(_ source: String, policy: String, path: [PolicyPathComponent]) throws(PolicyError) -> CELProgram {
+    /// What the policy's expressions may refer to before its variables: its inputs with their
+    /// declared types, and `name_distance` over its lists (each list indexed once, here).
+    static func declarations(_ policy: Policy) -> CELDeclarations {
+        var indexes: [String: NameScreeningIndex] = [:]
+        for list in policy.lists { indexes[list.name] = NameScreeningIndex(entries: list.entries) }
+        var declarations = CELDeclarations(functions: [PolicyFunctions.nameDistance(lists: indexes)])
+        for input in policy.inputs { declarations.declare(input.name, as: checkedType(input.type)) }
+        return declarations
+    }
+
+    static func checkedType(_ type: PolicyInputType) -> CELCheckedType {
+        switch type {
+        case .int: .int
+        case .uint: .uint
+        case .double: .double
+        case .string: .string
+        case .bool: .bool
+        case .bytes: .bytes
+        case .list: .list
+        case .map: .map
+        }
+    }
+
+    private static func compile(
+        _ source: String, _ declarations: CELDeclarations, expecting: CELCheckedType?, policy: String, path: [PolicyPathComponent]
+    ) throws(PolicyError) -> CELProgram {
         guard source.utf8.count <= PolicyLimits.expressionBytesMax else {
             throw PolicyError(policy: policy, path: path, "expression longer than \(PolicyLimits.expressionBytesMax) bytes")
         }
         do {
-            return try CELProgram(source)
+            return try CELProgram(source, declarations: declarations, expecting: expecting)
         } catch {
             throw PolicyError(policy: policy, path: path, error.message, expressionPosition: error.position)
         }
