@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure audit-log append and verification throughput (use a release build).",
-        subcommands: [Append.self, Verify.self, Proofs.self, Fields.self, CEL.self]
+        subcommands: [Append.self, Verify.self, Proofs.self, Fields.self, CEL.self, Screening.self, Bundle.self]
     )
 
     struct Append: AsyncParsableCommand {
