@@ -30,6 +30,16 @@ struct CELFastPath: Sendable {
         case and(Node, Node)
         case or(Node, Node)
         case conditional(Node, Node, Node)
+        /// `operand in [c1, c2, …]` with a list literal of constants (no list or map among them).
+        case inConstants(Node, [CELValue])
+        /// `target.startsWith(argument)`, `endsWith`, `contains` on two strings.
+        case stringTest(StringTest, Node, Node)
+        /// `size(operand)`.
+        case size(Node)
+    }
+
+    enum StringTest: Sendable {
+        case startsWith, endsWith, contains
     }
 
     struct DottedName: Sendable {
@@ -84,6 +94,20 @@ struct CELFastPath: Sendable {
         case .unary(let op, let operand):
             guard let operand = compile(operand, &names) else { return nil }
             return op == .not ? .not(operand) : .negate(operand)
+        case .binary(.in, let lhs, .list(let elements)):
+            // A literal list of constants is built by the walker on every evaluation; here once.
+            // Its size is bounded by the expression's (astNodesMax, expressionBytesMax), far under
+            // the walker's evaluation limits, so building it can never fail there either.
+            var constants: [CELValue] = []
+            for element in elements {
+                guard case .literal(let value) = element else { return nil }
+                switch value {
+                case .list, .map: return nil
+                default: constants.append(value)
+                }
+            }
+            guard let lhs = compile(lhs, &names) else { return nil }
+            return .inConstants(lhs, constants)
         case .binary(let op, let lhs, let rhs):
             guard let lhs = compile(lhs, &names), let rhs = compile(rhs, &names) else { return nil }
             return .binary(op, lhs, rhs)
@@ -97,6 +121,20 @@ struct CELFastPath: Sendable {
             guard let condition = compile(condition, &names), let then = compile(then, &names),
                   let otherwise = compile(otherwise, &names) else { return nil }
             return .conditional(condition, then, otherwise)
+        case .call(let name, let target?, let arguments) where arguments.count == 1:
+            // Standard names: an extension function never has one (CELDeclarations).
+            let test: StringTest
+            switch name {
+            case "startsWith": test = .startsWith
+            case "endsWith": test = .endsWith
+            case "contains": test = .contains
+            default: return nil
+            }
+            guard let target = compile(target, &names), let argument = compile(arguments[0], &names) else { return nil }
+            return .stringTest(test, target, argument)
+        case .call("size", nil, let arguments) where arguments.count == 1:
+            guard let operand = compile(arguments[0], &names) else { return nil }
+            return .size(operand)
         case .call, .list, .map, .comprehension:
             return nil
         }
@@ -170,7 +208,43 @@ struct CELFastPath: Sendable {
             case .conditional(let condition, let then, let otherwise):
                 guard case .bool(let b)? = evaluate(condition) else { return nil }
                 return evaluate(b ? then : otherwise)
+            case .inConstants(let operand, let constants):
+                guard let value = evaluate(operand) else { return nil }
+                return .bool(constants.contains { CELValue.celEquals($0, value) })
+            case .stringTest(let test, let target, let argument):
+                guard case .string(let text)? = evaluate(target), case .string(let part)? = evaluate(argument) else { return nil }
+                return Self.stringTest(test, text, part).map(CELValue.bool)
+            case .size(let operand):
+                switch evaluate(operand) {
+                case .string(let s)?: return .int(Int64(s.unicodeScalars.count))
+                case .bytes(let b)?: return .int(Int64(b.count))
+                case .list(let l)?: return .int(Int64(l.count))
+                case .map(let m)?: return .int(Int64(m.count))
+                default: return nil
+                }
             }
+        }
+
+        /// On UTF-8 bytes, which is the walker's comparison of Unicode scalars: a valid UTF-8
+        /// needle can only match a valid haystack at scalar boundaries (a lead byte is never a
+        /// continuation byte). nil when a string has no contiguous UTF-8 (the walker decides).
+        private static func stringTest(_ test: StringTest, _ text: String, _ part: String) -> Bool? {
+            text.utf8.withContiguousStorageIfAvailable { haystack in
+                part.utf8.withContiguousStorageIfAvailable { needle -> Bool in
+                    guard needle.count <= haystack.count else { return false }
+                    switch test {
+                    case .startsWith: return haystack.prefix(needle.count).elementsEqual(needle)
+                    case .endsWith: return haystack.suffix(needle.count).elementsEqual(needle)
+                    case .contains:
+                        if needle.isEmpty { return true }
+                        for start in 0...(haystack.count - needle.count)
+                        where haystack[start] == needle[0] && haystack[start..<(start + needle.count)].elementsEqual(needle) {
+                            return true
+                        }
+                        return false
+                    }
+                }
+            } ?? nil
         }
 
         private func walk(_ value: CELValue, _ fields: ArraySlice<CELMapKey>) -> CELValue? {
