@@ -84,6 +84,31 @@ struct PolicyEngineTests {
         }
     }
 
+    /// Inputs are found once per decision for all policies (`PolicyInputResolver`): each policy
+    /// still gets its own declared type and default, and its own problems; names match exactly.
+    @Test func inputsAreResolvedOncePerPolicyDeclaration() throws {
+        func policy(_ id: String, _ inputs: [PolicyInput], _ when: String) -> Policy {
+            Policy(
+                id: id, version: "1", status: .active, owner: "aml", refs: [], inputs: inputs, variables: [],
+                rules: [PolicyRule(id: "r", when: when, score: 50, reason: "r")], thresholds: PolicyThresholds(review: 50))
+        }
+        let policies = [
+            policy("as-int", [PolicyInput(name: "txn.amount_minor", type: .int)], "txn.amount_minor == 7"),
+            policy("as-double", [PolicyInput(name: "txn.amount_minor", type: .double)], "txn.amount_minor == 7.0"),
+            policy("as-string", [PolicyInput(name: "txn.amount_minor", type: .string)], "txn.amount_minor == '7'"),
+            policy("defaulted", [PolicyInput(name: "txn.kind", type: .string, defaultValue: "cash")], "txn.kind == 'cash'"),
+            policy("kind", [PolicyInput(name: "txn.Kind", type: .string)], "txn.Kind == 'cash'"),
+        ]
+        // "\u{212A}ind" (KELVIN SIGN) is canonically equivalent to "Kind", so Swift's String
+        // equality says they are equal; JSON names are compared by scalars, so it is not txn.Kind.
+        let decision = try Self.decide(policies, ["txn": ["amount_minor": 7, "\u{212A}ind": "cash"]])
+        #expect(decision.fired().map(\.policy) == ["as-double", "as-int", "defaulted"])  // policies in id order
+        #expect(decision.inputProblems == [
+            "as-string: input txn.amount_minor is not of type string", "kind: input txn.Kind is missing",
+        ])
+        #expect(decision.trace.first { $0.policy == "kind" }.map { if case .error = $0.result { true } else { false } } == true)
+    }
+
     @Test func shadowNeverChangesTheOutcome() throws {
         let rules = [PolicyRule(id: "stop", when: "true", score: 100, force: .decline, reason: "shadow")]
         let broken = [PolicyRule(id: "err", when: "1 / 0 == 1", score: 0, reason: "shadow error")]

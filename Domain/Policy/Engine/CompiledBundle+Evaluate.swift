@@ -12,9 +12,10 @@ extension CompiledBundle {
         var results: [PolicyResult] = []
         var trace: [RuleTrace] = []
         var problems: [String] = []
+        let resolved = inputs.resolve(input)
         for compiled in policies where compiled.policy.status.isEvaluated {
             let policy = compiled.policy
-            var bindings = Self.bind(policy.inputs, from: input, problems: &problems, policy: policy.id)
+            var bindings = compiled.bindInputs(resolved, problems: &problems)
             for (name, program) in compiled.variables {
                 // A failing variable stays unbound; rules that use it fail and are traced as errors.
                 if let value = try? program.evaluate(bindings) { bindings[name] = value }
@@ -56,28 +57,6 @@ extension CompiledBundle {
         )
     }
 
-    /// Binds each declared input found in `input` with its declared type, under its dotted name.
-    static func bind(_ inputs: [PolicyInput], from input: CanonicalJSON, problems: inout [String], policy: String) -> [String: CELValue] {
-        var bindings: [String: CELValue] = [:]
-        for declared in inputs {
-            var node: CanonicalJSON? = input
-            for segment in declared.name.split(separator: ".") {
-                guard case .object(let object) = node else { node = nil; break }
-                node = object[String(segment)]
-            }
-            guard let node = (node == nil || node == .null) ? declared.defaultValue : node else {
-                problems.append("\(policy): input \(declared.name) is missing")
-                continue
-            }
-            guard let value = Self.value(node, as: declared.type) else {
-                problems.append("\(policy): input \(declared.name) is not of type \(declared.type.rawValue)")
-                continue
-            }
-            bindings[declared.name] = value
-        }
-        return bindings
-    }
-
     static func value(_ json: CanonicalJSON, as type: PolicyInputType) -> CELValue? {
         switch (type, json) {
         case (.int, .integer(let integer)): return .int(integer.value)
@@ -104,5 +83,23 @@ extension CompiledBundle {
             for member in object.members { _ = map.insert(.string(member.name), celValue(member.value)) }
             return .map(map)
         }
+    }
+}
+
+extension CompiledBundle.CompiledPolicy {
+    /// Binds each of the policy's declared inputs that `resolved` holds, with its declared type,
+    /// under its dotted name; each one missing or of the wrong type is a problem, in the order
+    /// of the declarations.
+    func bindInputs(_ resolved: [PolicyInputResolver.Resolved], problems: inout [String]) -> [String: CELValue] {
+        var bindings: [String: CELValue] = [:]
+        bindings.reserveCapacity(inputSlots.count + variables.count)
+        for (declared, slot) in zip(policy.inputs, inputSlots) {
+            switch resolved[slot] {
+            case .value(let value): bindings[declared.name] = value
+            case .missing: problems.append("\(policy.id): input \(declared.name) is missing")
+            case .wrongType: problems.append("\(policy.id): input \(declared.name) is not of type \(declared.type.rawValue)")
+            }
+        }
+        return bindings
     }
 }

@@ -7,9 +7,13 @@ public struct CompiledBundle: Sendable {
     /// SHA-256 (lower-case hex) of the bundle's canonical content (`PolicyBundle.canonicalJSON`).
     public let bundleHash: String
     let policies: [CompiledPolicy]
+    /// Every policy's declared inputs, found in a decision's input once for all policies.
+    let inputs: PolicyInputResolver
 
     struct CompiledPolicy: Sendable {
         let policy: Policy
+        /// The resolver's slot of each of `policy.inputs`, in their order.
+        let inputSlots: [Int]
         let variables: [(name: String, program: CELProgram)]
         let rules: [(rule: PolicyRule, program: CELProgram)]
     }
@@ -21,6 +25,7 @@ public struct CompiledBundle: Sendable {
     public init(_ bundle: PolicyBundle) throws(PolicyError) {
         self.bundle = bundle
         self.bundleHash = SHA256.hash(bundle.canonicalJSON.canonicalBytes).hexString
+        let inputs = PolicyInputResolver(bundle.policies.flatMap(\.inputs))
         var compiled: [CompiledPolicy] = []
         for policy in bundle.policies {
             var declarations = Self.declarations(policy)
@@ -36,9 +41,10 @@ public struct CompiledBundle: Sendable {
                 let path: [PolicyPathComponent] = [.key("rules"), .index(index), .key("when")]
                 rules.append((rule, try Self.compile(rule.when, declarations, expecting: .bool, policy: policy.id, path: path)))
             }
-            compiled.append(CompiledPolicy(policy: policy, variables: variables, rules: rules))
+            compiled.append(CompiledPolicy(policy: policy, inputSlots: inputs.slotIndexes(of: policy.inputs), variables: variables, rules: rules))
         }
         self.policies = compiled
+        self.inputs = inputs
     }
 
     public init(_ policies: [Policy]) throws(PolicyError) {

@@ -20,9 +20,9 @@ extension CompiledBundle.CompiledPolicy {
     /// The names a rule of this policy sees for `input`: the declared inputs bound as the engine
     /// binds them, then the variables in order (a failing variable stays unbound), as in
     /// `CompiledBundle.evaluate`.
-    func ruleBindings(for input: CanonicalJSON) -> [String: CELValue] {
+    func ruleBindings(for input: CanonicalJSON, in bundle: CompiledBundle) -> [String: CELValue] {
         var problems: [String] = []
-        var bindings = CompiledBundle.bind(policy.inputs, from: input, problems: &problems, policy: policy.id)
+        var bindings = bindInputs(bundle.inputs.resolve(input), problems: &problems)
         for (name, program) in variables {
             if let value = try? program.evaluate(bindings) { bindings[name] = value }
         }

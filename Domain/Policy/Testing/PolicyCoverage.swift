@@ -104,13 +104,18 @@ public struct PolicyBranch: Sendable, Hashable, CustomStringConvertible {
 /// Gathers one policy's coverage over the cases run against it; the cost of a case is linear in
 /// the size of the policy's rules.
 struct PolicyCoverageRecorder {
+    /// A bundle of the one policy recorded.
+    private let alone: CompiledBundle
     private let compiled: CompiledBundle.CompiledPolicy
     private let plans: [PolicyBranchPlan]
     private var hit: [Bool]
     private var exercised: [[Bool]]
     private var walkMismatches = 0
 
-    init(_ compiled: CompiledBundle.CompiledPolicy) {
+    init(_ alone: CompiledBundle) {
+        precondition(alone.policies.count == 1, "coverage is recorded for a policy compiled alone")
+        self.alone = alone
+        let compiled = alone.policies[0]
         self.compiled = compiled
         plans = compiled.rules.map { PolicyBranchPlan($0.program.expression) }
         hit = Array(repeating: false, count: compiled.rules.count)
@@ -119,7 +124,7 @@ struct PolicyCoverageRecorder {
 
     /// Records one case: `results` is the engine's result of each rule, by rule id.
     mutating func record(input: CanonicalJSON, results: [String: RuleResult]) {
-        let bindings = compiled.ruleBindings(for: input)
+        let bindings = compiled.ruleBindings(for: input, in: alone)
         for (index, (rule, _)) in compiled.rules.enumerated() {
             let engine = results[rule.id]
             if engine == .hit { hit[index] = true }

@@ -36,7 +36,7 @@ public struct PolicyTestRunner: Sendable {
                 results += selected.map { Self.unrunnable($0, suite, failure) }
             case .ready(let alone):
                 precondition(alone.policies.count == 1, "one policy compiled alone")
-                var recorder = coverage ? recorders.removeValue(forKey: suite.policy) ?? PolicyCoverageRecorder(alone.policies[0]) : nil
+                var recorder = coverage ? recorders.removeValue(forKey: suite.policy) ?? PolicyCoverageRecorder(alone) : nil
                 for testCase in selected { results.append(Self.run(testCase, suite, alone, recorder: &recorder)) }
                 recorders[suite.policy] = recorder
             }
