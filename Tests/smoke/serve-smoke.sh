@@ -240,6 +240,11 @@ check "GET …/decision/replay gives the same result" bash -c "
 check "custos policy replay agrees, as the application role" bash -c "
     DATABASE_URL='$app_url' '$custos' policy replay --tenant $tenant --transaction $held_id >'$work/replay.out' &&
     grep -q 'replay matches the recorded decision' '$work/replay.out'"
+sanctioned='{"account_id":"ACC-SANCT","counterparty_account":"ACC-OUT-1","counterparty_name":"desmond farrow QUILLANE","amount_minor":1000,"currency":"EUR","direction":"debit","kind":"transfer","occurred_at":"2026-11-24T09:30:00Z"}'
+check "a payment to a listed name (another order and case) is held by sanctions screening" bash -c "
+    curl -s -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' -H 'Content-Type: application/json' \
+        --data-binary '$sanctioned' >'$work/sanctioned' &&
+    grep -q '\"status\":\"held\"' '$work/sanctioned' && grep -q '\"rule\":\"listed-name\"' '$work/sanctioned'"
 check "custos policy activate of the running bundle changes nothing" bash -c "
     DATABASE_URL='$app_url' '$custos' policy activate '$policies' >'$work/activate.out' && grep -q 'is already the active one' '$work/activate.out'"
 mkdir -p "$work/broken"; cp "$policies"/velocity.yaml "$work/broken/"
