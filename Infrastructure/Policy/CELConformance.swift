@@ -96,7 +96,7 @@ public enum CELConformance {
     /// is an error: every skip is justified.
     public static func skips(in file: String) throws -> [String: String] {
         var skips: [String: String] = [:]
-        let text = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
+        let text = String(decoding: try bytes(of: file), as: UTF8.self)
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.hasPrefix("#") && !line.isEmpty {
             let parts = line.split(separator: "\t", maxSplits: 1)
@@ -108,11 +108,18 @@ public enum CELConformance {
         return skips
     }
 
+    /// The bytes of a file given on the command line, or one line saying why not.
+    private static func bytes(of file: String) throws -> [UInt8] {
+        switch BundleFiles.read(file, bytesMax: fileBytesMax) {
+        case .success(let bytes): return bytes
+        case .failure(let problem): throw Unreadable(description: "\(file): \(problem.reason)")
+        }
+    }
+
     public static func cases(in file: String) throws -> [Case] {
         let url = URL(fileURLWithPath: file)
-        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= fileBytesMax else { throw Unreadable(description: "\(file): larger than \(fileBytesMax) bytes") }
-        let root = try need(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], "\(file): a JSON object")
+        let json = try bytes(of: file)
+        let root = try need(try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any], "\(file): a JSON object")
         let fileName = url.deletingPathExtension().lastPathComponent
         var cases: [Case] = []
         for section in root["section"] as? [[String: Any]] ?? [] {
