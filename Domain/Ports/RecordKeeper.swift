@@ -7,6 +7,14 @@ public enum BusinessWrite: Hashable, Sendable {
     case addDataKey(DataKeyRecord)
     /// Stores the bundle (when its hash is new) and records its activation.
     case activatePolicyBundle(StoredPolicyBundle, PolicyActivation)
+    /// A new tenant. Refused with `AccessError.tenantNameTaken` when the name is taken.
+    case createTenant(Tenant)
+    /// A new API client of an existing tenant (`AccessError.unknownTenant` otherwise).
+    case registerClient(APIClient)
+    /// Marks the client revoked at that time. Refused with `AccessError.alreadyRevoked` when it
+    /// is revoked already (so that two concurrent revocations record one), and
+    /// `AccessError.unknownClient` when there is no such client.
+    case revokeClient(ClientID, at: UTCTimestamp)
 }
 
 /// Business writes and the audit events that record them: applied together or not at all.

@@ -7,6 +7,7 @@ import Synchronization
 public final class InMemoryRecordKeeper: RecordKeeper {
     public let transactions: InMemoryTransactionRepository
     public let policyBundles = InMemoryPolicyBundleStore()
+    public let access = InMemoryAccessDirectory()
     private let origins: AuditOrigins
     private let clock: any Clock
     private let logs = Mutex<[String: (head: AuditLogHead, entries: [[UInt8]])]>([:])
@@ -47,6 +48,8 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                     try transactions.keys.checkAdd(record)
                 case .activatePolicyBundle(let stored, let activation):
                     policyBundles.check(stored, activation)
+                case .createTenant, .registerClient, .revokeClient:
+                    try access.check(write)
                 }
             }
             var staged = logs.withLock { $0 }
@@ -65,6 +68,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                 case .insertTransaction(let transaction): try transactions.insert(transaction)
                 case .addDataKey(let record): transactions.keys.add(record)
                 case .activatePolicyBundle(let stored, let activation): policyBundles.apply(stored, activation)
+                case .createTenant, .registerClient, .revokeClient: access.apply(write)
                 }
             }
             logs.withLock { $0 = staged }

@@ -18,6 +18,11 @@ public struct UUIDv7Generator: IDGenerator {
         makeUUID()
     }
 
+    /// A UUIDv7 for any other kind of id (tenants, API clients).
+    public func newUUID() -> UUID {
+        makeUUID()
+    }
+
     func makeUUID() -> UUID {
         let milliseconds = clock.now().unixMillisecondsClamped
         var generator = SystemRandomNumberGenerator()

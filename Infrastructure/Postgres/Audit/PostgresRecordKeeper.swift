@@ -67,6 +67,8 @@ public struct PostgresRecordKeeper: RecordKeeper {
                 try await PostgresDataKeyStore.insert(record, on: connection, logger: logger)
             case .activatePolicyBundle(let stored, let activation):
                 try await PostgresPolicyBundleStore.insert(stored, activation, on: connection, logger: logger)
+            case .createTenant, .registerClient, .revokeClient:
+                try await PostgresAccessDirectory.apply(write, on: connection, logger: logger)
             }
         }
         let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })
