@@ -7,7 +7,7 @@ public struct CustosCommand: AsyncParsableCommand {
         abstract: "Custos: a compliance backend for regulated money movements.",
         version: CustosCommand.version,
         subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, AuditCommand.self, KeysCommand.self, PolicyCommand.self,
-            BenchCommand.self,
+            TenantsCommand.self, ClientsCommand.self, BenchCommand.self,
         ]
     )
 

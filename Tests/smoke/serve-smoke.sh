@@ -245,6 +245,28 @@ check "a payment to a listed name (another order and case) is held by sanctions 
     curl -s -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' -H 'Content-Type: application/json' \
         --data-binary '$sanctioned' >'$work/sanctioned' &&
     grep -q '\"status\":\"held\"' '$work/sanctioned' && grep -q '\"rule\":\"listed-name\"' '$work/sanctioned'"
+# --- Tenants and API clients (docs/api-security.md), as the application role.
+tenant_and_client() {
+    DATABASE_URL="$app_url" "$custos" tenants create 'Smoke Bank AG' >"$work/tenant.out" || return 1
+    local smoke_tenant secret
+    smoke_tenant=$(sed -n 's/^created tenant \([0-9a-f-]*\) .*/\1/p' "$work/tenant.out")
+    DATABASE_URL="$app_url" "$custos" clients create --tenant "$smoke_tenant" --scopes 'transactions:write transactions:read' \
+        --roles maker >"$work/client.out" 2>/dev/null || return 1
+    secret=$(sed -n 's/^client_secret //p' "$work/client.out")
+    [ ${#secret} = 46 ] || return 1
+    # One stored client, its hash Argon2id and not containing the secret; the secret in no audit entry.
+    [ "$(psql "$smoke_url" -Atc "SELECT count(*) FROM api_clients WHERE starts_with(secret_hash, chr(36) || 'argon2id' || chr(36))
+        AND strpos(secret_hash, '$secret') = 0")" = 1 ] || return 1
+    ! psql "$smoke_url" -Atc "SELECT encode(leaf, 'escape') FROM audit_entries" | grep -qF "$secret"
+}
+check "custos tenants create and clients create: the secret printed once, only its Argon2id hash stored" tenant_and_client
+client_id=$(sed -n 's/^client_id //p' "$work/client.out")
+revoke_twice() {
+    DATABASE_URL="$app_url" "$custos" clients revoke "$client_id" >/dev/null || return 1
+    ! DATABASE_URL="$app_url" "$custos" clients revoke "$client_id" >/dev/null 2>"$work/revoke.err" || return 1
+    [ "$(wc -l <"$work/revoke.err")" = 1 ] && grep -q 'already revoked' "$work/revoke.err"
+}
+check "custos clients revoke: once; a second time is one clear line and a non-zero exit" revoke_twice
 check "custos policy activate of the running bundle changes nothing" bash -c "
     DATABASE_URL='$app_url' '$custos' policy activate '$policies' >'$work/activate.out' && grep -q 'is already the active one' '$work/activate.out'"
 mkdir -p "$work/broken"; cp "$policies"/velocity.yaml "$work/broken/"

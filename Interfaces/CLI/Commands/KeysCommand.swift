@@ -27,6 +27,7 @@ struct KeysCommand: ParsableCommand {
         let auditStore: PostgresAuditLogStore
         let repository: PostgresTransactionRepository
         let bundles: PostgresPolicyBundleStore
+        let access: PostgresAccessDirectory
         let configuration: Configuration
 
         /// Signs the system log (and `tenant`'s) now, when the audit key is at hand, so that the
@@ -59,6 +60,7 @@ struct KeysCommand: ParsableCommand {
                 auditStore: PostgresAuditLogStore(client: client, logger: Init.poolLogger),
                 repository: PostgresTransactionRepository(client: client, usage: usage, logger: Init.poolLogger),
                 bundles: PostgresPolicyBundleStore(client: client, usage: usage, logger: Init.poolLogger),
+                access: PostgresAccessDirectory(client: client, usage: usage, logger: Init.poolLogger),
                 configuration: configuration
             ))
         }
