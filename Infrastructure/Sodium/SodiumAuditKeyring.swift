@@ -78,14 +78,21 @@ public final class SodiumAuditKeyring: CheckpointSigner, Sendable {
     /// The signer of `origin`'s checkpoints at key `version` (docs/audit-log.md §5.2).
     public func signer(origin: String, version: UInt32) throws -> SodiumNoteSigner {
         precondition(version >= 1, "key versions count from 1")
+        return try withDerivedSeed(message: Array("custos audit signing key v1\n\(origin)\n\(version)".utf8)) { seed in
+            try SodiumNoteSigner(name: origin, seed: seed)
+        }
+    }
+
+    /// Calls `body` with BLAKE2b-256 keyed with the root key over `message` (the seed of one
+    /// derived key), then wipes the seed.
+    func withDerivedSeed<Result>(message: [UInt8], _ body: ([UInt8]) throws -> Result) rethrows -> Result {
         var seed = [UInt8](repeating: 0, count: 32)
         defer { sodium_memzero(&seed, seed.count) }
-        let message = Array("custos audit signing key v1\n\(origin)\n\(version)".utf8)
         let status = crypto_generichash(
             &seed, seed.count, message, UInt64(message.count), rootKey.assumingMemoryBound(to: UInt8.self), Self.rootKeyByteCount
         )
         precondition(status == 0, "crypto_generichash failed")
-        return try SodiumNoteSigner(name: origin, seed: seed)
+        return try body(seed)
     }
 
     public func sign(checkpointText: String, origin: String, versions: [UInt32]) throws -> SignedNote {
