@@ -35,6 +35,13 @@ public struct Configuration: Sendable {
     public var policyCheckSeconds = 5
     /// The bundle folder `custos policy` commands read by default.
     public var policiesDirectory = "policies"
+    /// Access tokens (docs/api-security.md): `iss` and `aud` of the tokens issued and accepted,
+    /// their lifetime, and the version of the signing key (derived from the audit root key).
+    /// Version v signs; v − 1 is published too, so that tokens it signed stay valid after a rotation.
+    public var tokenIssuer = "custos"
+    public var tokenAudience = "custos-api"
+    public var tokenLifetimeSeconds: Int64 = IssueAccessToken.lifetimeSecondsDefault
+    public var tokenKeyVersion: UInt32 = 1
 
     /// A value that must never be printed: its description is fixed.
     public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -58,6 +65,8 @@ public struct Configuration: Sendable {
     public static let bodyBytesRange = 1_024...(64 << 20)
     public static let connectionsRange = 1...500
     public static let policyCheckRange = 0...3_600
+    public static let tokenLifetimeRange = 60...Int(IssueAccessToken.lifetimeSecondsMax)
+    public static let tokenKeyVersionRange = 1...1_000_000
 
     public init() {}
 
@@ -74,6 +83,15 @@ public struct Configuration: Sendable {
         if let path = env["CUSTOS_POLICIES_DIR"], !path.isEmpty { c.policiesDirectory = path }
         c.policyCheckSeconds = try integer(env, "CUSTOS_POLICY_CHECK_SECONDS", in: policyCheckRange) ?? c.policyCheckSeconds
         if let path = env["CUSTOS_STATE_DIR"], !path.isEmpty { c.stateDirectory = path }
+        for (variable, keyPath) in [("CUSTOS_TOKEN_ISSUER", \Configuration.tokenIssuer), ("CUSTOS_TOKEN_AUDIENCE", \Configuration.tokenAudience)] {
+            guard let raw = env[variable], !raw.isEmpty else { continue }
+            guard raw.utf8.count <= AccessTokenClaims.stringBytesMax, !raw.contains(where: \.isWhitespace) else {
+                throw Invalid(variable: variable, reason: "must be at most \(AccessTokenClaims.stringBytesMax) bytes, without spaces")
+            }
+            c[keyPath: keyPath] = raw
+        }
+        c.tokenLifetimeSeconds = try integer(env, "CUSTOS_TOKEN_LIFETIME_SECONDS", in: tokenLifetimeRange).map(Int64.init) ?? c.tokenLifetimeSeconds
+        c.tokenKeyVersion = try integer(env, "CUSTOS_TOKEN_KEY_VERSION", in: tokenKeyVersionRange).map(UInt32.init) ?? c.tokenKeyVersion
         if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
             guard let level = Logger.Level(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -18,12 +18,14 @@ public struct HTTPDependencies: Sendable {
     public var readiness: any ReadinessCheck
     public var metrics: HTTPMetrics
     public var bodyBytesMax: Int
+    /// `POST /oauth/token` and `/.well-known/jwks.json`; absent when no signing key is configured.
+    public var tokens: TokenEndpoint?
 
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
         getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
         auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
-        metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
+        metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil
     ) {
         precondition(bodyBytesMax > 0, "the body limit must be positive")
         self.recordTransaction = recordTransaction
@@ -36,6 +38,7 @@ public struct HTTPDependencies: Sendable {
         self.readiness = readiness
         self.metrics = metrics
         self.bodyBytesMax = bodyBytesMax
+        self.tokens = tokens
     }
 }
 
@@ -48,6 +51,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(bodyBytesMax: dependencies.bodyBytesMax))
     OperationalRoutes(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
+    if let tokens = dependencies.tokens { TokenRoutes(endpoint: tokens).register(on: router) }
     let v1 = router.group("v1").add(middleware: TenantMiddleware())
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,

@@ -24,7 +24,8 @@ func makeApp(
     keys: (any DataKeyStore)? = nil,
     policies: any ActivePolicySource = PolicyFixtures.source, bundles: (any PolicyBundleStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
-    metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault
+    metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault,
+    tokens: TokenEndpoint? = nil
 ) -> some ApplicationProtocol {
     let clock = ManualClock(Fixtures.now)
     guard let keeper = keeper ?? (repository as? InMemoryTransactionRepository).map({
@@ -45,7 +46,7 @@ func makeApp(
         getDecision: GetDecision(repository: repository, keeper: keeper),
         replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
         readAuditLog: ReadAuditLog(store: store, keys: testKeyring), auditOrigins: AuditOrigins(),
-        readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax
+        readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax, tokens: tokens
     )
     return Application(router: buildRouter(dependencies))
 }

@@ -261,12 +261,23 @@ tenant_and_client() {
 }
 check "custos tenants create and clients create: the secret printed once, only its Argon2id hash stored" tenant_and_client
 client_id=$(sed -n 's/^client_id //p' "$work/client.out")
+client_secret=$(sed -n 's/^client_secret //p' "$work/client.out")
+token_grant() {
+    [ "$(curl -s -o "$work/token.json" -w '%{http_code}' -u "$client_id:$client_secret" -d grant_type=client_credentials \
+        "$base/oauth/token")" = 200 ] || return 1
+    grep -q '"token_type":"Bearer"' "$work/token.json" && grep -q '"access_token":"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"' "$work/token.json" &&
+        curl -s "$base/.well-known/jwks.json" | grep -q '"crv":"Ed25519"'
+}
+check "POST /oauth/token (client credentials, HTTP Basic) issues a JWT; /.well-known/jwks.json publishes the Ed25519 key" token_grant
 revoke_twice() {
     DATABASE_URL="$app_url" "$custos" clients revoke "$client_id" >/dev/null || return 1
     ! DATABASE_URL="$app_url" "$custos" clients revoke "$client_id" >/dev/null 2>"$work/revoke.err" || return 1
     [ "$(wc -l <"$work/revoke.err")" = 1 ] && grep -q 'already revoked' "$work/revoke.err"
 }
 check "custos clients revoke: once; a second time is one clear line and a non-zero exit" revoke_twice
+check "... and the revoked client gets 401 invalid_client at the token endpoint" bash -c "
+    [ \"\$(curl -s -o '$work/revoked.json' -w '%{http_code}' -u '$client_id:$client_secret' -d grant_type=client_credentials \
+        '$base/oauth/token')\" = 401 ] && grep -q '\"error\":\"invalid_client\"' '$work/revoked.json'"
 check "custos policy activate of the running bundle changes nothing" bash -c "
     DATABASE_URL='$app_url' '$custos' policy activate '$policies' >'$work/activate.out' && grep -q 'is already the active one' '$work/activate.out'"
 mkdir -p "$work/broken"; cp "$policies"/velocity.yaml "$work/broken/"

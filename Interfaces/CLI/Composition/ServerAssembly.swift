@@ -51,6 +51,18 @@ struct ServerAssembly {
         let bundles = PostgresPolicyBundleStore(client: client, usage: usage, logger: logger)
         let policies = RefreshingPolicySource(store: bundles, checkEvery: .seconds(configuration.policyCheckSeconds))
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
+        let tokenSigner = try keyring.tokenSigner(version: configuration.tokenKeyVersion)
+        let previousTokenKeys = configuration.tokenKeyVersion > 1 ? [try keyring.tokenSigner(version: configuration.tokenKeyVersion - 1).key] : []
+        let access = PostgresAccessDirectory(client: client, usage: usage, logger: logger)
+        let ids = UUIDv7Generator(clock: clock)
+        let tokens = TokenEndpoint(
+            issue: try IssueAccessToken(
+                directory: access, hasher: try SodiumSecretHasher(), signer: tokenSigner, keeper: keeper, clock: clock,
+                issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, lifetimeSeconds: configuration.tokenLifetimeSeconds,
+                newTokenID: { ids.newUUID().uuidString.lowercased() }
+            ),
+            keys: [tokenSigner.key] + previousTokenKeys
+        )
         let dependencies = HTTPDependencies(
             recordTransaction: RecordTransaction(
                 keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields, policies: policies, history: repository
@@ -63,7 +75,8 @@ struct ServerAssembly {
             auditOrigins: configuration.auditOrigins,
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
             metrics: metrics,
-            bodyBytesMax: configuration.bodyBytesMax
+            bodyBytesMax: configuration.bodyBytesMax,
+            tokens: tokens
         )
         var app = Application(
             router: buildRouter(dependencies),
