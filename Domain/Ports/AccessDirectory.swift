@@ -11,8 +11,17 @@ public protocol AccessDirectory: Sendable {
 
 /// Port: one-way hashing of client secrets for storage, with a memory-hard function (Argon2id).
 /// `hash` gives a self-describing string (algorithm, parameters, salt and hash); `verify`
-/// compares in constant time, and is false for a malformed or foreign hash.
+/// compares in constant time, and is false for a malformed or foreign hash. A verification costs
+/// tens of milliseconds and megabytes of memory, so `verify` runs off the caller's executor with
+/// a bound on how many run and wait at once: beyond it, it throws `SecretHasherBusy` at once.
 public protocol SecretHasher: Sendable {
     func hash(_ secret: String) throws -> String
-    func verify(_ secret: String, against hash: String) -> Bool
+    func verify(_ secret: String, against hash: String) async throws(SecretHasherBusy) -> Bool
+}
+
+/// Too many secret verifications are running and waiting; try again shortly.
+public struct SecretHasherBusy: DomainError, Equatable, CustomStringConvertible {
+    public init() {}
+    public var slug: String { "busy" }
+    public var description: String { "too many client authentications in progress" }
 }

@@ -1,5 +1,7 @@
 import CSodium
+import Dispatch
 import Domain
+import Synchronization
 
 /// `SecretHasher` with libsodium's Argon2id (`crypto_pwhash_str_alg`, `crypto_pwhash_ALG_ARGON2ID13`):
 /// a random salt per hash, and the PHC string form (`$argon2id$v=19$m=65536,t=2,p=1$salt$hash`),
@@ -44,10 +46,80 @@ public struct SodiumSecretHasher: SecretHasher {
     public static let secretBytesMax = 1_024
 
     private let cost: Cost
+    private let gate: Gate
 
-    public init(cost: Cost = .interactive) throws {
+    /// At most `verificationsRunningMax` verifications run at once, each on a thread of its own
+    /// (never on Swift's cooperative pool, which a 100 ms hash would stall), and at most
+    /// `verificationsWaitingMax` wait; more are refused at once with `SecretHasherBusy`. With the
+    /// interactive cost that bounds the memory to 4 × 64 MiB.
+    public init(cost: Cost = .interactive, verificationsRunningMax: Int = 4, verificationsWaitingMax: Int = 64) throws {
+        precondition(verificationsRunningMax >= 1 && verificationsWaitingMax >= 0, "at least one verification runs")
         try Sodium.initialize()
         self.cost = cost
+        self.gate = Gate(runningMax: verificationsRunningMax, waitingMax: verificationsWaitingMax)
+    }
+
+    /// Admission to run a verification: a count of those running and a queue of those waiting.
+    final class Gate: Sendable {
+        private struct State {
+            var running = 0
+            var waiting: [CheckedContinuation<Void, Never>] = []
+        }
+
+        private let state = Mutex(State())
+        let runningMax: Int
+        let waitingMax: Int
+        /// Where the hashing runs: a queue of its own, off the cooperative pool.
+        let queue = DispatchQueue(label: "custos.secret-hasher", attributes: .concurrent)
+
+        init(runningMax: Int, waitingMax: Int) {
+            self.runningMax = runningMax
+            self.waitingMax = waitingMax
+        }
+
+        enum Admission { case now, wait, refused }
+
+        func enter() async throws(SecretHasherBusy) {
+            let admission = state.withLock { state -> Admission in
+                if state.running < runningMax {
+                    state.running += 1
+                    return .now
+                }
+                return state.waiting.count < waitingMax ? .wait : .refused
+            }
+            switch admission {
+            case .now: return
+            case .refused: throw SecretHasherBusy()
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    let admitted = state.withLock { state -> Bool in
+                        // A slot may have come free since the first look.
+                        if state.running < runningMax {
+                            state.running += 1
+                            return true
+                        }
+                        state.waiting.append(continuation)
+                        return false
+                    }
+                    if admitted { continuation.resume() }
+                }
+            }
+        }
+
+        /// How many wait for a slot now.
+        var waitingCount: Int { state.withLock { $0.waiting.count } }
+
+        /// Hands the slot to the first waiter, or frees it.
+        func leave() {
+            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if state.waiting.isEmpty {
+                    state.running -= 1
+                    return nil
+                }
+                return state.waiting.removeFirst()
+            }
+            next?.resume()
+        }
     }
 
     public func hash(_ secret: String) throws -> String {
@@ -61,7 +133,16 @@ public struct SodiumSecretHasher: SecretHasher {
         return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public func verify(_ secret: String, against hash: String) -> Bool {
+    public func verify(_ secret: String, against hash: String) async throws(SecretHasherBusy) -> Bool {
+        try await gate.enter()
+        defer { gate.leave() }
+        return await withCheckedContinuation { continuation in
+            gate.queue.async { continuation.resume(returning: self.verifyNow(secret, against: hash)) }
+        }
+    }
+
+    /// The verification itself, on the caller's thread (for the command line and tests).
+    public func verifyNow(_ secret: String, against hash: String) -> Bool {
         let bytes = secret.utf8.map { CChar(bitPattern: $0) }
         // crypto_pwhash_str_verify reads a NUL-terminated string of at most STRBYTES; anything
         // longer or not Argon2id is refused before libsodium sees it.

@@ -4,7 +4,7 @@ import Logging
 import MemoryAdapters
 import PostgresAdapters
 import PostgresNIO
-import SodiumAdapters
+@testable import SodiumAdapters
 import SystemAdapters
 import TestSupport
 import Testing
@@ -102,8 +102,8 @@ import Testing
             #expect(stored.roles.map(\.value) == ["maker"])
             #expect(stored.secretHash.hasPrefix("$argon2id$"))
             #expect(!stored.secretHash.contains(secret.value))
-            #expect(world.hasher.verify(secret.value, against: stored.secretHash))
-            #expect(!world.hasher.verify(secret.value + "x", against: stored.secretHash))
+            #expect(world.hasher.verifyNow(secret.value, against: stored.secretHash))
+            #expect(!world.hasher.verifyNow(secret.value + "x", against: stored.secretHash))
             let entries = try await world.entries(.tenant(tenant.id))
             #expect(entries.count == 1)
             let text = String(decoding: entries.joined(), as: UTF8.self)
@@ -171,12 +171,54 @@ import Testing
         #expect(!"\(secret)".contains(secret.value))
         let first = try hasher.hash(secret.value), second = try hasher.hash(secret.value)
         #expect(first.hasPrefix("$argon2id$v=19$") && first != second)  // a new salt each time
-        #expect(hasher.verify(secret.value, against: first) && hasher.verify(secret.value, against: second))
-        #expect(!hasher.verify(ClientSecret.generate().value, against: first))
-        #expect(!hasher.verify(secret.value, against: ""))
-        #expect(!hasher.verify(secret.value, against: "$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA"))
-        #expect(!hasher.verify(secret.value, against: String(repeating: "$argon2id$", count: 20)))
+        #expect(hasher.verifyNow(secret.value, against: first) && hasher.verifyNow(secret.value, against: second))
+        #expect(!hasher.verifyNow(ClientSecret.generate().value, against: first))
+        #expect(!hasher.verifyNow(secret.value, against: ""))
+        #expect(!hasher.verifyNow(secret.value, against: "$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA"))
+        #expect(!hasher.verifyNow(secret.value, against: String(repeating: "$argon2id$", count: 20)))
         #expect(throws: SodiumSecretHasher.Failure.self) { try hasher.hash(String(repeating: "x", count: SodiumSecretHasher.secretBytesMax + 1)) }
+    }
+
+    @Test func verificationsBeyondTheBoundsAreRefusedAtOnceAndTheRestAllComplete() async throws {
+        let hasher = try SodiumSecretHasher(cost: .minimum, verificationsRunningMax: 2, verificationsWaitingMax: 3)
+        let secret = "s3cret", hash = try hasher.hash("s3cret")
+        // 40 at once: at most 5 are admitted at any moment; every admitted one answers correctly.
+        let outcomes = await withTaskGroup(of: Bool?.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    do { return try await hasher.verify(index % 2 == 0 ? secret : "wrong", against: hash) == (index % 2 == 0) } catch { return nil }
+                }
+            }
+            return await group.reduce(into: [Bool?]()) { $0.append($1) }
+        }
+        #expect(outcomes.allSatisfy { $0 != false })
+        #expect(outcomes.contains { $0 == true })
+        // With the load gone, every verification is admitted again.
+        for _ in 0..<8 { #expect(try await hasher.verify(secret, against: hash)) }
+    }
+
+    @Test func theGateRefusesBeyondItsBoundsAndHandsFreedSlotsOn() async throws {
+        let full = SodiumSecretHasher.Gate(runningMax: 1, waitingMax: 0)
+        try await full.enter()
+        await #expect(throws: SecretHasherBusy.self) { try await full.enter() }
+        full.leave()
+        try await full.enter()  // the slot is free again
+        full.leave()
+
+        let gate = SodiumSecretHasher.Gate(runningMax: 1, waitingMax: 1)
+        try await gate.enter()
+        let waiter = Task { try await gate.enter() }
+        var spins = 0
+        while gate.waitingCount == 0 && spins < 100_000 {
+            await Task.yield()
+            spins += 1
+        }
+        #expect(gate.waitingCount == 1)
+        await #expect(throws: SecretHasherBusy.self) { try await gate.enter() }  // one runs, one waits: full
+        gate.leave()  // hands the slot to the waiter
+        try await waiter.value
+        #expect(gate.waitingCount == 0)
+        gate.leave()
     }
 
     @Test func theInteractiveCostIsLibsodiums() throws {

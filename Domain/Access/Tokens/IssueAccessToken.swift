@@ -48,7 +48,12 @@ public struct IssueAccessToken: Sendable {
     public func callAsFunction(clientID: String, secret: String, scope: String?, context: AuditContext) async throws -> Issued {
         let id = ClientID(string: clientID)
         let client: APIClient? = if let id { try await directory.client(id) } else { nil }
-        let verified = hasher.verify(secret, against: client?.secretHash ?? decoyHash)
+        let verified: Bool
+        do {
+            verified = try await hasher.verify(secret, against: client?.secretHash ?? decoyHash)
+        } catch {
+            throw TokenRequestError.temporarilyUnavailable
+        }
         guard let client, verified, !client.isRevoked else {
             try await fail(id, client, reason: client == nil ? "unknown-client" : client!.isRevoked ? "revoked" : "bad-secret", context)
             throw TokenRequestError.invalidClient
@@ -93,15 +98,19 @@ public struct IssueAccessToken: Sendable {
     }
 }
 
-/// A token request refused (RFC 6749 §5.2): `invalid_client` (401) or `invalid_scope` (400).
+/// A token request refused (RFC 6749 §5.2): `invalid_client` (401) or `invalid_scope` (400); or
+/// not attempted (`temporarily_unavailable`, 503).
 public enum TokenRequestError: DomainError, Equatable, CustomStringConvertible {
     case invalidClient
     case invalidScope
+    /// Too many authentications at once (`SecretHasherBusy`): nothing was checked or audited.
+    case temporarilyUnavailable
 
     public var slug: String {
         switch self {
         case .invalidClient: "invalid-client"
         case .invalidScope: "invalid-scope"
+        case .temporarilyUnavailable: "temporarily-unavailable"
         }
     }
 
@@ -109,6 +118,7 @@ public enum TokenRequestError: DomainError, Equatable, CustomStringConvertible {
         switch self {
         case .invalidClient: "client authentication failed"
         case .invalidScope: "a requested scope is unknown or not granted to the client"
+        case .temporarilyUnavailable: "too many token requests in progress; retry shortly"
         }
     }
 }

@@ -57,6 +57,8 @@ struct TokenRoutes {
                 throw OAuthError(code: "invalid_client", status: .unauthorized)
             } catch TokenRequestError.invalidScope {
                 throw OAuthError(code: "invalid_scope", status: .badRequest)
+            } catch TokenRequestError.temporarilyUnavailable {
+                throw OAuthError(code: "temporarily_unavailable", status: .serviceUnavailable)
             }
             let body: CanonicalJSON = .object(.init([
                 "access_token": .string(issued.token), "token_type": "Bearer",
@@ -67,6 +69,7 @@ struct TokenRoutes {
         } catch let error as OAuthError {
             var response = Self.response(error.status, .object(.init(["error": .string(error.code)])))
             if error.status == .unauthorized { response.headers[.wwwAuthenticate] = #"Basic realm="custos""# }
+            if error.status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
             return response
         }
     }
