@@ -14,6 +14,15 @@ public final class InMemoryAccessDirectory: AccessDirectory {
 
     public init() {}
 
+    /// A directory that holds these tenants and clients from the start, unaudited: for tests and
+    /// fixtures only (the running system adds them through a record keeper).
+    public init(seeding tenants: [Tenant], clients: [APIClient]) {
+        state.withLock { state in
+            state.tenants = tenants
+            for client in clients { state.clients[client.id] = client }
+        }
+    }
+
     func check(_ write: BusinessWrite) throws {
         try state.withLock { state in
             switch write {

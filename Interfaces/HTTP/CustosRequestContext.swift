@@ -6,8 +6,11 @@ public struct CustosRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `RequestIDMiddleware` before anything else runs.
     public var requestID: String = ""
-    /// Set by `TenantMiddleware` on `/v1` routes; handlers there may rely on it.
+    /// Set by `AuthenticationMiddleware` on `/v1` routes, from the verified token; handlers there
+    /// may rely on it.
     public var tenant: TenantID?
+    /// Who the request comes from (the verified token), on `/v1` routes.
+    public var principal: Principal?
 
     /// The peer's IP address, for audit entries (`source_address`); nil when unknown.
     public let remoteAddress: String?
@@ -17,10 +20,12 @@ public struct CustosRequestContext: RequestContext {
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
-    /// Who is asking, for the audit log. Until authentication lands, every caller is
-    /// `unauthenticated`; the request id and peer address still tie the entry to the request.
+    /// Who is asking, for the audit log: the client of the verified token on `/v1` routes, else
+    /// `unauthenticated` (the token endpoint); the request id and peer address tie the entry to
+    /// the request.
     var auditContext: AuditContext {
-        AuditContext(actor: AuditContext.unauthenticated.actor, sourceAddress: remoteAddress, requestID: requestID)
+        principal?.auditContext(sourceAddress: remoteAddress, requestID: requestID)
+            ?? AuditContext(actor: AuditContext.unauthenticated.actor, sourceAddress: remoteAddress, requestID: requestID)
     }
 
     /// The matched route template (`/v1/transactions/{id}`), or `unmatched`: never a raw path,
@@ -29,9 +34,9 @@ public struct CustosRequestContext: RequestContext {
         endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
     }
 
-    /// The tenant, which `TenantMiddleware` guarantees on `/v1` routes.
+    /// The tenant, which `AuthenticationMiddleware` guarantees on `/v1` routes.
     func requireTenant() throws -> TenantID {
-        guard let tenant else { throw ProblemError(.tenantRequired, detail: "the X-Tenant-ID header is required") }
+        guard let tenant else { throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>") }
         return tenant
     }
 }

@@ -20,12 +20,16 @@ public struct HTTPDependencies: Sendable {
     public var bodyBytesMax: Int
     /// `POST /oauth/token` and `/.well-known/jwks.json`; absent when no signing key is configured.
     public var tokens: TokenEndpoint?
+    /// Bearer-token checks on every `/v1` route, and the scope each route needs.
+    public var authenticate: AuthenticateRequest
+    public var authorize: AuthorizeScope
 
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
         getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
         auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
-        metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil
+        metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil,
+        authenticate: AuthenticateRequest, authorize: AuthorizeScope
     ) {
         precondition(bodyBytesMax > 0, "the body limit must be positive")
         self.recordTransaction = recordTransaction
@@ -39,6 +43,8 @@ public struct HTTPDependencies: Sendable {
         self.metrics = metrics
         self.bodyBytesMax = bodyBytesMax
         self.tokens = tokens
+        self.authenticate = authenticate
+        self.authorize = authorize
     }
 }
 
@@ -52,11 +58,12 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     router.add(middleware: BodyLimitMiddleware(bodyBytesMax: dependencies.bodyBytesMax))
     OperationalRoutes(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
     if let tokens = dependencies.tokens { TokenRoutes(endpoint: tokens).register(on: router) }
-    let v1 = router.group("v1").add(middleware: TenantMiddleware())
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticate: dependencies.authenticate))
+    let scoped = Scoped(authorize: dependencies.authorize)
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,
         decision: dependencies.getDecision, replay: dependencies.replayDecision, bodyBytesMax: dependencies.bodyBytesMax
-    ).register(on: v1)
-    AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1)
+    ).register(on: v1, scoped: scoped)
+    AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1, scoped: scoped)
     return router
 }

@@ -54,8 +54,7 @@ import TestSupport
             #expect(trace.map { $0["result"] as? String } == ["hit", "no_hit", "no_hit"])
             #expect((decision["features"] as? [String: Any])?["count_1h"] as? Int == 0)
             // Another tenant's transaction is not found, as for the transaction itself.
-            var foreign = jsonHeaders()
-            foreign[.tenant] = Fixtures.tenantB.description
+            let foreign = jsonHeaders(tenant: Fixtures.tenantB)
             try expectProblem(
                 try await client.execute(uri: "/v1/transactions/\(id)/decision", method: .get, headers: foreign),
                 status: .notFound, slug: "transaction-not-found"

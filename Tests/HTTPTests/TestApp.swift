@@ -46,22 +46,61 @@ func makeApp(
         getDecision: GetDecision(repository: repository, keeper: keeper),
         replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
         readAuditLog: ReadAuditLog(store: store, keys: testKeyring), auditOrigins: AuditOrigins(),
-        readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax, tokens: tokens
+        readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax, tokens: tokens,
+        authenticate: AuthenticateRequest(
+            keys: [testTokenSigner.key], verifier: try! SodiumSignatureVerifier(), directory: testAccess,
+            clock: ManualClock(Fixtures.now), issuer: TestTokens.issuer, audience: TestTokens.audience
+        ),
+        authorize: AuthorizeScope(keeper: keeper)
     )
     return Application(router: buildRouter(dependencies))
+}
+
+/// The token signer of the test apps, and the clients its tokens name: one per fixture tenant,
+/// with the tenant's UUID as its id.
+let testTokenSigner = try! SodiumTokenSigner(seed: [UInt8](repeating: 43, count: 32))
+let testAccess = InMemoryAccessDirectory(
+    seeding: [Fixtures.tenantA, Fixtures.tenantB].map { Tenant(id: $0, name: try! TenantName("Tenant \($0)"), createdAt: Fixtures.now) },
+    clients: [Fixtures.tenantA, Fixtures.tenantB].map { TestTokens.client(of: $0) } + [TestTokens.revokedClient]
+)
+
+enum TestTokens {
+    static let issuer = "custos-test", audience = "custos-test-api"
+    /// A client of tenant A, revoked.
+    static let revokedClient = APIClient(
+        id: ClientID(UUID(uuidString: "0c000000-0000-4000-8000-00000000000c")!), tenant: Fixtures.tenantA, scopes: Scope.allCases, roles: [],
+        secretHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", createdAt: Fixtures.now, revokedAt: Fixtures.now
+    )
+
+    static func client(of tenant: TenantID) -> APIClient {
+        APIClient(
+            id: ClientID(tenant.rawValue), tenant: tenant, scopes: Scope.allCases, roles: [],
+            secretHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", createdAt: Fixtures.now
+        )
+    }
+
+    /// A bearer token of the tenant's client, valid for a day either side of `Fixtures.now`.
+    static func token(tenant: TenantID, scopes: [Scope] = Scope.allCases, client: ClientID? = nil) -> String {
+        let now = Fixtures.now.microsecondsSinceEpoch / 1_000_000
+        let claims = AccessTokenClaims(
+            issuer: issuer, subject: client ?? ClientID(tenant.rawValue), audience: audience, issuedAt: now - 86_400,
+            notBefore: now - 86_400, expiresAt: now + 86_400, tokenID: UUID().uuidString, tenant: tenant, scopes: scopes, roles: []
+        )
+        return AccessTokenJWT.sign(claims, with: testTokenSigner)
+    }
 }
 
 /// A fixed audit root key for tests.
 let testKeyring = try! SodiumAuditKeyring(rootKey: [UInt8](repeating: 42, count: 32))
 
 extension HTTPField.Name {
-    static let tenant = HTTPField.Name("X-Tenant-ID")!
     static let requestID = HTTPField.Name("X-Request-ID")!
 }
 
-func jsonHeaders(tenant: TenantID? = Fixtures.tenantA) -> HTTPFields {
+/// JSON headers with a bearer token of `tenant`'s client holding `scopes` (none without a tenant).
+func jsonHeaders(tenant: TenantID? = Fixtures.tenantA, scopes: [Scope] = Scope.allCases) -> HTTPFields {
     var headers: HTTPFields = [.contentType: "application/json"]
-    if let tenant { headers[.tenant] = tenant.description }
+    if let tenant { headers[.authorization] = "Bearer " + TestTokens.token(tenant: tenant, scopes: scopes) }
     return headers
 }
 

@@ -132,20 +132,6 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [nil, "not-a-uuid"])
-    func theTenantHeaderIsRequired(value: String?) async throws {
-        var fields: HTTPFields = [.contentType: "application/json"]
-        if let value { fields[.tenant] = value }
-        let headers = fields
-        try await makeApp(repository: repository).test(.router) { client in
-            let response = try await client.execute(
-                uri: "/v1/transactions", method: .post, headers: headers, body: ByteBuffer(string: transactionJSON())
-            )
-            try expectProblem(response, status: .badRequest, slug: "tenant-required")
-        }
-        #expect(repository.count == 0)
-    }
-
     @Test func aNonJSONContentTypeIs415() async throws {
         var fields = jsonHeaders()
         fields[.contentType] = "application/x-www-form-urlencoded"

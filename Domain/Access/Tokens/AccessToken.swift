@@ -88,6 +88,8 @@ public enum TokenError: DomainError, Equatable, CustomStringConvertible {
     case expired
     case notYetValid
     case invalidClaims
+    /// Valid, but its client is revoked or gone.
+    case clientRevoked
 
     public var slug: String { "invalid-token" }
 
@@ -103,6 +105,7 @@ public enum TokenError: DomainError, Equatable, CustomStringConvertible {
         case .expired: "expired"
         case .notYetValid: "not-yet-valid"
         case .invalidClaims: "invalid-claims"
+        case .clientRevoked: "client-revoked"
         }
     }
 

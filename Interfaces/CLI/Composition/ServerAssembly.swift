@@ -76,7 +76,12 @@ struct ServerAssembly {
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
             metrics: metrics,
             bodyBytesMax: configuration.bodyBytesMax,
-            tokens: tokens
+            tokens: tokens,
+            authenticate: AuthenticateRequest(
+                keys: tokens.keys, verifier: try SodiumSignatureVerifier(), directory: access, clock: clock,
+                issuer: configuration.tokenIssuer, audience: configuration.tokenAudience
+            ),
+            authorize: AuthorizeScope(keeper: keeper)
         )
         var app = Application(
             router: buildRouter(dependencies),

@@ -30,7 +30,19 @@ struct ProblemMiddleware: RouterMiddleware {
             let count = failure.fieldErrors.count
             return problem(.validationFailed, "\(count) field\(count == 1 ? " is" : "s are") invalid", failure.fieldErrors)
         case let failure as ProblemError:
-            return problem(failure.type, failure.detail)
+            var response = problem(failure.type, failure.detail)
+            if failure.type == .unauthenticated { response.headers[.wwwAuthenticate] = #"Bearer realm="custos""# }
+            return response
+        case let failure as TokenError:
+            // The reason goes to the server's log; the caller learns only that the token is invalid.
+            context.logger.notice("invalid access token", metadata: ["reason": .string(failure.reason)])
+            var response = problem(.invalidToken, "the access token is invalid or expired; get a new one from POST /oauth/token")
+            response.headers[.wwwAuthenticate] = #"Bearer realm="custos", error="invalid_token""#
+            return response
+        case let failure as InsufficientScope:
+            var response = problem(.insufficientScope, "this route needs the scope \(failure.scope.rawValue)")
+            response.headers[.wwwAuthenticate] = #"Bearer realm="custos", error="insufficient_scope", scope="\#(failure.scope.rawValue)""#
+            return response
         case let failure as any DomainError:
             if let type = ProblemType.forDomainSlug(failure.slug) {
                 if type.status.code >= 500 {

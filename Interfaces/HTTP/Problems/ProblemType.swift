@@ -11,8 +11,11 @@ public struct ProblemType: Hashable, Sendable {
     public static let uriPrefix = "urn:custos:problem:"
 
     public static let malformedJSON = ProblemType(slug: "malformed-json", title: "Malformed JSON", status: .badRequest)
-    public static let tenantRequired = ProblemType(
-        slug: "tenant-required", title: "Tenant required", status: .badRequest)
+    public static let unauthenticated = ProblemType(
+        slug: "unauthenticated", title: "Authentication required", status: .unauthorized)
+    public static let invalidToken = ProblemType(slug: "invalid-token", title: "Invalid access token", status: .unauthorized)
+    public static let insufficientScope = ProblemType(
+        slug: "insufficient-scope", title: "Insufficient scope", status: .forbidden)
     public static let bodyTooLarge = ProblemType(
         slug: "body-too-large", title: "Request body too large", status: .contentTooLarge)
     public static let unsupportedMediaType = ProblemType(
@@ -48,7 +51,7 @@ public struct ProblemType: Hashable, Sendable {
         slug: "internal", title: "Internal server error", status: .internalServerError)
 
     public static let all: [ProblemType] = [
-        .malformedJSON, .tenantRequired, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
+        .malformedJSON, .unauthenticated, .invalidToken, .insufficientScope, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
         .transactionNotFound, .transactionConflict, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
         .noActivePolicy, .decisionNotFound, .decisionRecordCorrupt, .invalidPolicy,
         .routeNotFound, .methodNotAllowed, .badRequest,

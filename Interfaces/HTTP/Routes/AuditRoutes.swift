@@ -10,12 +10,12 @@ struct AuditRoutes {
     let read: ReadAuditLog
     let origins: AuditOrigins
 
-    func register(on group: RouterGroup<CustosRequestContext>) {
-        group.get("audit/checkpoint", use: checkpoint)
-        group.get("audit/entries", use: entries)
-        group.get("audit/proofs/inclusion", use: inclusion)
-        group.get("audit/proofs/consistency", use: consistency)
-        group.get("audit/keys", use: keys)
+    func register(on group: RouterGroup<CustosRequestContext>, scoped: Scoped) {
+        group.get("audit/checkpoint", use: scoped(.auditRead, "GET /v1/audit/checkpoint", checkpoint))
+        group.get("audit/entries", use: scoped(.auditRead, "GET /v1/audit/entries", entries))
+        group.get("audit/proofs/inclusion", use: scoped(.auditRead, "GET /v1/audit/proofs/inclusion", inclusion))
+        group.get("audit/proofs/consistency", use: scoped(.auditRead, "GET /v1/audit/proofs/consistency", consistency))
+        group.get("audit/keys", use: scoped(.auditRead, "GET /v1/audit/keys", keys))
     }
 
     private func origin(_ context: CustosRequestContext) throws -> String {

@@ -15,12 +15,14 @@ struct TransactionRoutes {
     let replay: ReplayDecision
     let bodyBytesMax: Int
 
-    func register(on group: RouterGroup<CustosRequestContext>) {
-        group.post("transactions", use: create)
-        group.get("transactions", use: list)
-        group.get("transactions/{id}", use: show)
-        group.get("transactions/{id}/decision", use: showDecision)
-        group.get("transactions/{id}/decision/replay", use: replayDecision)
+    func register(on group: RouterGroup<CustosRequestContext>, scoped: Scoped) {
+        group.post("transactions", use: scoped(.transactionsWrite, "POST /v1/transactions", create))
+        group.get("transactions", use: scoped(.transactionsRead, "GET /v1/transactions", list))
+        group.get("transactions/{id}", use: scoped(.transactionsRead, "GET /v1/transactions/{id}", show))
+        group.get("transactions/{id}/decision", use: scoped(.transactionsRead, "GET /v1/transactions/{id}/decision", showDecision))
+        group.get(
+            "transactions/{id}/decision/replay", use: scoped(.transactionsRead, "GET /v1/transactions/{id}/decision/replay", replayDecision)
+        )
     }
 
     /// Exact-match search by counterparty account through its blind index (the only listing

@@ -1,0 +1,79 @@
+/// Who a verified request comes from: the client, its tenant, and what the token grants.
+public struct Principal: Hashable, Sendable {
+    public let client: ClientID
+    public let tenant: TenantID
+    public let scopes: [Scope]
+    public let roles: [ClientRole]
+    public let tokenID: String
+
+    public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) }
+
+    /// The audit context of its requests: the actor is the client.
+    public func auditContext(sourceAddress: String?, requestID: String?) -> AuditContext {
+        AuditContext(actor: "client:\(client)", clientID: client.description, sourceAddress: sourceAddress, requestID: requestID)
+    }
+}
+
+/// Checks a bearer token on every API request: the token itself (`AccessTokenJWT.verify`), then
+/// that its client still exists in the token's tenant and is not revoked, so that a revocation
+/// takes effect on the next request, not when the token expires.
+public struct AuthenticateRequest: Sendable {
+    private let keys: [TokenVerificationKey]
+    private let verifier: any SignatureVerifier
+    private let directory: any AccessDirectory
+    private let clock: any Clock
+    private let issuer: String
+    private let audience: String
+
+    public init(
+        keys: [TokenVerificationKey], verifier: any SignatureVerifier, directory: any AccessDirectory, clock: any Clock,
+        issuer: String, audience: String
+    ) {
+        precondition(!keys.isEmpty, "at least one key verifies")
+        self.keys = keys
+        self.verifier = verifier
+        self.directory = directory
+        self.clock = clock
+        self.issuer = issuer
+        self.audience = audience
+    }
+
+    public func callAsFunction(bearer token: String) async throws -> Principal {
+        let claims = try AccessTokenJWT.verify(
+            token, keys: keys, verifier: verifier, issuer: issuer, audience: audience,
+            nowSeconds: clock.now().microsecondsSinceEpoch / 1_000_000
+        )
+        guard let client = try await directory.client(claims.subject), client.tenant == claims.tenant, !client.isRevoked else {
+            throw TokenError.clientRevoked
+        }
+        return Principal(client: claims.subject, tenant: claims.tenant, scopes: claims.scopes, roles: claims.roles, tokenID: claims.tokenID)
+    }
+}
+
+/// A route needs a scope the token does not carry.
+public struct InsufficientScope: DomainError, Equatable, CustomStringConvertible {
+    public let scope: Scope
+    public init(_ scope: Scope) { self.scope = scope }
+    public var slug: String { "insufficient-scope" }
+    public var description: String { "the token lacks the scope \(scope.rawValue)" }
+}
+
+/// Checks that a principal holds the scope a route needs; a denial is audited in its tenant's
+/// log (`auth.scope_denied`, PCI DSS 10.2.1.5) and is `InsufficientScope`.
+public struct AuthorizeScope: Sendable {
+    private let keeper: any RecordKeeper
+
+    public init(keeper: any RecordKeeper) { self.keeper = keeper }
+
+    /// `route` is the route's template (`POST /v1/transactions`), never a path with ids.
+    public func callAsFunction(_ principal: Principal, _ scope: Scope, route: String, context: AuditContext) async throws {
+        guard !principal.allows(scope) else { return }
+        let event = AuditEvent(
+            scope: .tenant(principal.tenant), eventType: "auth.scope_denied", context: context, outcome: .failure,
+            resourceType: "api_client", resourceID: principal.client.description,
+            details: ["scope": .string(scope.rawValue), "route": .string(String(route.prefix(200)))]
+        )
+        _ = try await keeper.commit(AuditedChange(events: [event]))
+        throw InsufficientScope(scope)
+    }
+}

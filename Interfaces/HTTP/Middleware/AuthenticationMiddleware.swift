@@ -1,0 +1,48 @@
+import Domain
+import HTTPTypes
+import Hummingbird
+
+/// Every `/v1` route needs `Authorization: Bearer <access token>` (RFC 6750). The token is
+/// verified (`AuthenticateRequest`), and its tenant is the request's tenant: nothing else in the
+/// request can choose it. Handlers read the tenant and the principal from the context.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = CustosRequestContext
+    let authenticate: AuthenticateRequest
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>; POST /oauth/token issues one")
+        }
+        let scheme = "bearer "
+        guard header.utf8.count <= AccessTokenJWT.tokenBytesMax + scheme.utf8.count, header.lowercased().hasPrefix(scheme) else {
+            throw ProblemError(.unauthenticated, detail: "the Authorization header must be Bearer <access token>")
+        }
+        let principal = try await authenticate(bearer: String(header.dropFirst(scheme.count)).trimmingCharacters(in: .whitespaces))
+        var context = context
+        context.tenant = principal.tenant
+        context.principal = principal
+        context.logger[metadataKey: "tenant_id"] = .string(principal.tenant.description)
+        context.logger[metadataKey: "client_id"] = .string(principal.client.description)
+        return try await next(request, context)
+    }
+}
+
+/// A handler that runs only when the request's token carries `scope`; a denial is audited.
+struct Scoped: Sendable {
+    let authorize: AuthorizeScope
+
+    func callAsFunction(
+        _ scope: Scope, _ route: String,
+        _ handler: @escaping @Sendable (Request, CustosRequestContext) async throws -> Response
+    ) -> @Sendable (Request, CustosRequestContext) async throws -> Response {
+        { request, context in
+            guard let principal = context.principal else {
+                throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>")
+            }
+            try await authorize(principal, scope, route: route, context: context.auditContext)
+            return try await handler(request, context)
+        }
+    }
+}
