@@ -49,8 +49,6 @@ for _ in $(seq 1 50); do
 done
 base="http://127.0.0.1:$port"
 policies="${CUSTOS_SMOKE_POLICIES:-policies}"
-tenant=6f1c2d3e-0000-4000-8000-000000000001
-other=6f1c2d3e-0000-4000-8000-000000000002
 
 start_server() {
     DATABASE_URL="$app_url" CUSTOS_MIGRATION_DATABASE_URL="$smoke_url" CUSTOS_LOG_LEVEL=warning \
@@ -72,7 +70,7 @@ stop_server() { # SIGTERM, then the exit status must be 0 within 10 s
     return 1
 }
 status_of() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
-post() { status_of -X POST "$base/v1/transactions" -H "X-Tenant-ID: ${2:-$tenant}" -H 'Content-Type: application/json' --data-binary "$1"; }
+post() { status_of -X POST "$base/v1/transactions" -H "Authorization: Bearer ${2:-$token}" -H 'Content-Type: application/json' --data-binary "$1"; }
 rows() { psql "$smoke_url" -tAc "SELECT count(*) FROM transactions"; }
 # The transaction's own id in a response (its decision has an id too; keys are sorted, so the
 # transaction's is the one followed by "kind").
@@ -81,19 +79,36 @@ txn_ids() { grep -o '"id":"[0-9a-f-]*","kind"' "$@" | cut -d'"' -f4; }
 valid='{"account_id":"ACC-001","counterparty_account":"DE89370400440532013000","amount_minor":12345,"currency":"EUR","direction":"debit","kind":"transfer","occurred_at":"2026-11-24T09:30:00.123456Z","reference":"invoice 42"}'
 
 check "server starts on an empty database" start_server
+# Two tenants, a client of each and a token for it: every /v1 call carries a bearer token, and the
+# tenant is the token's (docs/api-security.md).
+make_tenant() { DATABASE_URL="$app_url" "$custos" tenants create "$1" | sed -n 's/^created tenant \([0-9a-f-]*\) .*/\1/p'; }
+make_token() { # make_token TENANT: a new client with the API's scopes, and a token for it
+    local out id secret
+    out=$(DATABASE_URL="$app_url" "$custos" clients create --tenant "$1" --scopes "transactions:write transactions:read audit:read" 2>/dev/null) || return 1
+    id=$(printf '%s\n' "$out" | sed -n 's/^client_id //p')
+    secret=$(printf '%s\n' "$out" | sed -n 's/^client_secret //p')
+    curl -s -u "$id:$secret" -d grant_type=client_credentials "$base/oauth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+}
+tenant=$(make_tenant "Smoke Tenant A"); other=$(make_tenant "Smoke Tenant B")
+token=$(make_token "$tenant"); other_token=$(make_token "$other")
+check "two tenants, a client of each, and a token for each" test -n "$tenant" -a -n "$other" -a -n "$token" -a -n "$other_token"
+check "a /v1 call without a token is 401 with a Bearer challenge" bash -c "
+    curl -s -D '$work/noauth.h' -o '$work/noauth' '$base/v1/transactions/00000000-0000-4000-8000-000000000000' &&
+    grep -q '^HTTP/1.1 401' '$work/noauth.h' && grep -qi '^www-authenticate: Bearer' '$work/noauth.h' &&
+    grep -q 'urn:custos:problem:unauthenticated' '$work/noauth'"
 check "GET /healthz is 200" test "$(status_of "$base/healthz")" = 200
 check "GET /readyz is 200 and ready (migrated at start)" \
     bash -c "[ \"\$(curl -s -o '$work/ready' -w '%{http_code}' '$base/readyz')\" = 200 ] && grep -q '\"status\":\"ready\"' '$work/ready'"
 check "POST /v1/transactions is 201" test "$(post "$valid")" = 201
 id=$(txn_ids "$work/body"); cp "$work/body" "$work/created"
 check "GET /v1/transactions/{id} returns what was stored" \
-    bash -c "[ \"\$(curl -s -o '$work/got' -w '%{http_code}' -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$id')\" = 200 ] && cmp -s '$work/got' '$work/created'"
-check "another tenant gets 404" test "$(status_of -H "X-Tenant-ID: $other" "$base/v1/transactions/$id")" = 404
+    bash -c "[ \"\$(curl -s -o '$work/got' -w '%{http_code}' -H 'Authorization: Bearer $token' '$base/v1/transactions/$id')\" = 200 ] && cmp -s '$work/got' '$work/created'"
+check "another tenant gets 404" test "$(status_of -H "Authorization: Bearer $other_token" "$base/v1/transactions/$id")" = 404
 invalid='{"account_id":"ACC-001","counterparty_account":"X","amount_minor":0,"currency":"eur","direction":"up","kind":"cash","occurred_at":"2026-11-24T09:30:00Z"}'
 check "three invalid fields give one 422" test "$(post "$invalid")" = 422
 check "... listing all three" test "$(grep -o '"field"' "$work/body" | wc -l)" = 3
 head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$work/big"
-check "a 2 MiB body gives 413" test "$(status_of -X POST "$base/v1/transactions" -H "X-Tenant-ID: $tenant" -H 'Content-Type: application/json' --data-binary @"$work/big")" = 413
+check "a 2 MiB body gives 413" test "$(status_of -X POST "$base/v1/transactions" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary @"$work/big")" = 413
 check "... and problem+json" grep -q 'urn:custos:problem:body-too-large' "$work/body"
 check "only the valid transaction was written" test "$(rows)" = 1
 check "the server's role may insert but not change audit rows" bash -c "
@@ -111,7 +126,7 @@ check "GET /metrics counts the requests" \
 check "SIGTERM stops the server with status 0" stop_server
 check "the server restarts" start_server
 check "the transaction survives the restart" \
-    bash -c "curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$id' | cmp -s - '$work/created'"
+    bash -c "curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions/$id' | cmp -s - '$work/created'"
 check "SIGTERM stops it again" stop_server
 
 # --- Audit log: written by the server, exported, verified; then tampered with once.
@@ -123,12 +138,12 @@ check "custos audit export writes a tlog-tiles export" \
     bash -c "DATABASE_URL='$smoke_url' '$custos' audit export --tenant $tenant '$work/export' >/dev/null && test -f '$work/export/checkpoint' && test -f '$work/export/manifest.json'"
 check "custos audit verify accepts the export" audit_verify --export "$work/export"
 check "GET /v1/audit/checkpoint serves a checkpoint signed by that key" \
-    bash -c "curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/audit/checkpoint' | grep -q '^— custos.localhost/audit/$tenant '"
+    bash -c "curl -s -H 'Authorization: Bearer $token' '$base/v1/audit/checkpoint' | grep -q '^— custos.localhost/audit/$tenant '"
 
 check "custos audit proof writes a tlog-proof that custos audit verify-proof accepts" bash -c "
     DATABASE_URL='$smoke_url' '$custos' audit proof --tenant $tenant --index 1 --output '$work/entry1.tlog-proof' &&
     '$custos' audit verify-proof '$work/entry1.tlog-proof' --key '$key' \
-        --leaf-hash \$(curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/audit/entries?start=1&limit=1' | sed 's/.*\"leaf_hash\":\"\([^\"]*\)\".*/\\1/') >/dev/null"
+        --leaf-hash \$(curl -s -H 'Authorization: Bearer $token' '$base/v1/audit/entries?start=1&limit=1' | sed 's/.*\"leaf_hash\":\"\([^\"]*\)\".*/\\1/') >/dev/null"
 
 # --- Key rotation while the server runs: both keys sign the covering checkpoint; an export
 # made after a zero-hour overlap verifies with the new key alone and not with the old one.
@@ -137,8 +152,8 @@ check "custos audit rotate-key announces key version 2" bash -c "
     grep -q ': key version 2: ' '$work/rotate.out'"
 new_key=$(sed 's/.*: key version 2: //' "$work/rotate.out")
 check "GET /v1/audit/keys lists both keys" \
-    bash -c "curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/audit/keys' | grep -q '\"version\":2'"
-curl -s -X POST "$base/v1/transactions" -H "X-Tenant-ID: $tenant" -H 'Content-Type: application/json' --data-binary "$valid" >/dev/null
+    bash -c "curl -s -H 'Authorization: Bearer $token' '$base/v1/audit/keys' | grep -q '\"version\":2'"
+curl -s -X POST "$base/v1/transactions" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary "$valid" >/dev/null
 sleep 1.2
 check "after the rotation an export verifies with the new key" bash -c "
     DATABASE_URL='$smoke_url' '$custos' audit export --tenant $tenant '$work/export2' >/dev/null &&
@@ -150,7 +165,7 @@ key="$new_key"
 for writer in $(seq 1 8); do
     ( for n in $(seq 1 40); do
         curl -s --max-time 5 -o "$work/ack.$writer.$n" -w '%{http_code}\n' -X POST "$base/v1/transactions" \
-            -H "X-Tenant-ID: $tenant" -H 'Content-Type: application/json' --data-binary "$valid" >"$work/status.$writer.$n" 2>/dev/null
+            -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary "$valid" >"$work/status.$writer.$n" 2>/dev/null
       done ) &
 done
 sleep 0.7
@@ -161,7 +176,7 @@ check "some requests were acknowledged before the kill" test -n "$acked"
 check "the server restarts after SIGKILL" start_server
 missing=0
 for id in $acked; do
-    [ "$(status_of -H "X-Tenant-ID: $tenant" "$base/v1/transactions/$id")" = 200 ] || missing=$((missing + 1))
+    [ "$(status_of -H "Authorization: Bearer $token" "$base/v1/transactions/$id")" = 200 ] || missing=$((missing + 1))
     n=$(psql "$smoke_url" -tAc "SELECT count(*) FROM audit_entries WHERE position(convert_to('$id','UTF8') in leaf) > 0
         AND position(convert_to('transaction.recorded','UTF8') in leaf) > 0")
     [ "$n" = 1 ] || missing=$((missing + 1))
@@ -178,11 +193,11 @@ check "the log verifies after the crash" audit_verify --tenant "$tenant"
 canary_account="CANARY4111111111111111"; canary_name="Canary Quetzalcoatl"
 canary='{"account_id":"ACC-CANARY","counterparty_account":"'$canary_account'","counterparty_name":"'$canary_name'","amount_minor":500,"currency":"EUR","direction":"debit","kind":"card","occurred_at":"2026-11-24T09:30:00Z"}'
 check "a transaction with planted values is 201, the account masked" bash -c "
-    [ \"\$(curl -s -o '$work/canary' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' \
+    [ \"\$(curl -s -o '$work/canary' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'Authorization: Bearer $token' \
         -H 'Content-Type: application/json' --data-binary '$canary')\" = 201 ] && grep -q '\"counterparty_account\":\"\*\*\*\*1111\"' '$work/canary'"
 canary_id=$(txn_ids "$work/canary")
 check "GET /v1/transactions?counterparty_account= finds it through the blind index" bash -c "
-    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"id\":\"$canary_id\"'"
+    curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"id\":\"$canary_id\"'"
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 raw_dump() { # every table of the database, as text (bytea as hex), lower-cased
     for table in $(psql "$smoke_url" -tAc "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"); do
@@ -204,13 +219,13 @@ check "custos keys reencrypt moves every row, progress on stderr, and retires th
     grep -q 'rows re-encrypted, 2 data keys retired' '$work/keys.out' && grep -q '^re-encrypted [0-9]* rows' '$work/keys.err' &&
     test \"\$(psql '$smoke_url' -tAc \"SELECT count(*) FROM transactions t JOIN data_keys k ON k.id = t.data_key_id WHERE k.status <> 'active'\")\" = 0"
 check "... and the rows still read back" bash -c "
-    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$canary_id' | grep -q '\"counterparty_name\":\"$canary_name\"'"
+    curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions/$canary_id' | grep -q '\"counterparty_name\":\"$canary_name\"'"
 check "custos keys shred erases the subject's fields" bash -c "
     DATABASE_URL='$app_url' '$custos' keys shred --tenant $tenant --subject ACC-CANARY >'$work/keys.out' &&
     grep -q '2 data keys destroyed; 1 rows now read as erased' '$work/keys.out' &&
-    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$canary_id' | grep -q '\"erased\":\[\"counterparty_account\",\"counterparty_name\"\]'"
+    curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions/$canary_id' | grep -q '\"erased\":\[\"counterparty_account\",\"counterparty_name\"\]'"
 check "... and the blind index no longer finds them" bash -c "
-    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"items\":\[\]'"
+    curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions?counterparty_account=$canary_account' | grep -q '\"items\":\[\]'"
 check "bad keys input: a non-zero exit and a first line that says why" bash -c "
     ! DATABASE_URL='$app_url' '$custos' keys shred --tenant not-a-uuid --subject X 2>'$work/e1' && head -1 '$work/e1' | grep -q 'tenant must be a UUID' &&
     ! DATABASE_URL='$app_url' '$custos' keys reencrypt --tenant $tenant --batch 0 2>'$work/e1' && head -1 '$work/e1' | grep -q 'batch must be 1 to' &&
@@ -227,36 +242,37 @@ check "in production the documented development root key is refused" bash -c "
 # just under the CTR threshold is held, its decision is served and replays to the same result.
 structuring='{"account_id":"ACC-CASH","counterparty_account":"ACC-TELLER-1","amount_minor":950000,"currency":"USD","direction":"credit","kind":"cash","occurred_at":"2026-11-24T09:30:00Z"}'
 check "a cash deposit just under USD 10,000 is 201 and held, naming the rule" bash -c "
-    [ \"\$(curl -s -o '$work/held' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' \
+    [ \"\$(curl -s -o '$work/held' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'Authorization: Bearer $token' \
         -H 'Content-Type: application/json' --data-binary '$structuring')\" = 201 ] &&
     grep -q '\"status\":\"held\"' '$work/held' && grep -q '\"rule\":\"just-under-ctr\"' '$work/held'"
 held_id=$(txn_ids "$work/held")
 check "GET …/decision serves the trace, the bundle hash and no salt" bash -c "
-    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$held_id/decision' >'$work/decision' &&
+    curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions/$held_id/decision' >'$work/decision' &&
     grep -q '\"outcome\":\"review\"' '$work/decision' && grep -q '\"bundle_hash\":\"[0-9a-f]\{64\}\"' '$work/decision' &&
     grep -q '\"rule\":\"aggregate-reaches-ctr\"' '$work/decision' && ! grep -q 'input_salt' '$work/decision'"
 check "GET …/decision/replay gives the same result" bash -c "
-    curl -s -H 'X-Tenant-ID: $tenant' '$base/v1/transactions/$held_id/decision/replay' | grep -q '\"matches\":true'"
+    curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions/$held_id/decision/replay' | grep -q '\"matches\":true'"
 check "custos policy replay agrees, as the application role" bash -c "
     DATABASE_URL='$app_url' '$custos' policy replay --tenant $tenant --transaction $held_id >'$work/replay.out' &&
     grep -q 'replay matches the recorded decision' '$work/replay.out'"
 sanctioned='{"account_id":"ACC-SANCT","counterparty_account":"ACC-OUT-1","counterparty_name":"desmond farrow QUILLANE","amount_minor":1000,"currency":"EUR","direction":"debit","kind":"transfer","occurred_at":"2026-11-24T09:30:00Z"}'
 check "a payment to a listed name (another order and case) is held by sanctions screening" bash -c "
-    curl -s -X POST '$base/v1/transactions' -H 'X-Tenant-ID: $tenant' -H 'Content-Type: application/json' \
+    curl -s -X POST '$base/v1/transactions' -H 'Authorization: Bearer $token' -H 'Content-Type: application/json' \
         --data-binary '$sanctioned' >'$work/sanctioned' &&
     grep -q '\"status\":\"held\"' '$work/sanctioned' && grep -q '\"rule\":\"listed-name\"' '$work/sanctioned'"
 # --- Tenants and API clients (docs/api-security.md), as the application role.
 tenant_and_client() {
     DATABASE_URL="$app_url" "$custos" tenants create 'Smoke Bank AG' >"$work/tenant.out" || return 1
-    local smoke_tenant secret
+    local smoke_tenant secret id
     smoke_tenant=$(sed -n 's/^created tenant \([0-9a-f-]*\) .*/\1/p' "$work/tenant.out")
     DATABASE_URL="$app_url" "$custos" clients create --tenant "$smoke_tenant" --scopes 'transactions:write transactions:read' \
         --roles maker >"$work/client.out" 2>/dev/null || return 1
     secret=$(sed -n 's/^client_secret //p' "$work/client.out")
+    id=$(sed -n 's/^client_id //p' "$work/client.out")
     [ ${#secret} = 46 ] || return 1
-    # One stored client, its hash Argon2id and not containing the secret; the secret in no audit entry.
-    [ "$(psql "$smoke_url" -Atc "SELECT count(*) FROM api_clients WHERE starts_with(secret_hash, chr(36) || 'argon2id' || chr(36))
-        AND strpos(secret_hash, '$secret') = 0")" = 1 ] || return 1
+    # The stored client's hash is Argon2id and does not contain the secret; the secret is in no audit entry.
+    [ "$(psql "$smoke_url" -Atc "SELECT count(*) FROM api_clients WHERE id = '$id'
+        AND starts_with(secret_hash, chr(36) || 'argon2id' || chr(36)) AND strpos(secret_hash, '$secret') = 0")" = 1 ] || return 1
     ! psql "$smoke_url" -Atc "SELECT encode(leaf, 'escape') FROM audit_entries" | grep -qF "$secret"
 }
 check "custos tenants create and clients create: the secret printed once, only its Argon2id hash stored" tenant_and_client
@@ -331,7 +347,7 @@ tamper_case "two entries swapped" "entry 2" "
 tamper_case "the tail truncated" "entry 7" "DELETE FROM audit_entries WHERE origin = '$origin_a' AND idx >= 7"
 tamper_case "a forged entry" "entry 6" "
     UPDATE audit_entries SET leaf = overlay(leaf placing convert_to('intruder__', 'UTF8')
-        from position(convert_to('unauthenticated', 'UTF8') in leaf) for 10) WHERE origin = '$origin_a' AND idx = 6"
+        from position(convert_to('"resource"', 'UTF8') in leaf) for 10) WHERE origin = '$origin_a' AND idx = 6"
 tamper_case "an entry moved to another tenant's log" "entry 5" \
     "UPDATE audit_entries SET origin = '$origin_b', idx = 1000 WHERE origin = '$origin_a' AND idx = 5"
 tamper_case "a checkpoint replaced" "does not verify" \
