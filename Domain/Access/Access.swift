@@ -105,6 +105,11 @@ public struct APIClient: Hashable, Sendable {
     }
 
     public var isRevoked: Bool { revokedAt != nil }
+
+    /// This client, revoked at `time`.
+    public func revoked(at time: UTCTimestamp) -> APIClient {
+        APIClient(id: id, tenant: tenant, scopes: scopes, roles: roles, secretHash: secretHash, createdAt: createdAt, revokedAt: time)
+    }
 }
 
 /// A client secret, as shown once: `cs_` and 43 base64url characters (32 random bytes).

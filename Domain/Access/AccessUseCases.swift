@@ -106,9 +106,6 @@ public struct RevokeClient: Sendable {
             resourceType: "api_client", resourceID: id.description
         )
         _ = try await keeper.commit(AuditedChange(writes: [.revokeClient(id, at: at)], events: [event]))
-        return APIClient(
-            id: client.id, tenant: client.tenant, scopes: client.scopes, roles: client.roles, secretHash: client.secretHash,
-            createdAt: client.createdAt, revokedAt: at
-        )
+        return client.revoked(at: at)
     }
 }

@@ -51,10 +51,7 @@ public final class InMemoryAccessDirectory: AccessDirectory {
             case .registerClient(let client): state.clients[client.id] = client
             case .revokeClient(let id, let at):
                 guard let client = state.clients[id] else { preconditionFailure("checked before") }
-                state.clients[id] = APIClient(
-                    id: client.id, tenant: client.tenant, scopes: client.scopes, roles: client.roles, secretHash: client.secretHash,
-                    createdAt: client.createdAt, revokedAt: at
-                )
+                state.clients[id] = client.revoked(at: at)
             case .insertTransaction, .addDataKey, .activatePolicyBundle:
                 break
             }

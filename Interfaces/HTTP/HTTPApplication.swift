@@ -48,11 +48,12 @@ public struct HTTPDependencies: Sendable {
     }
 }
 
-/// Builds the router: middleware outermost first (request id and access log, metrics,
-/// problem mapping, body limit), then the operational routes and the tenant-scoped `/v1` API.
+/// Builds the router: middleware outermost first (request id and access log, security headers,
+/// metrics, problem mapping, body limit), then the operational routes and the tenant-scoped `/v1` API.
 public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosRequestContext> {
     let router = Router(context: CustosRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(bodyBytesMax: dependencies.bodyBytesMax))

@@ -13,6 +13,18 @@ import TestSupport
 @Suite struct OperationalAPITests {
     let repository = InMemoryTransactionRepository()
 
+    @Test func everyResponseCarriesTheSecurityHeaders() async throws {
+        try await makeApp(repository: repository).test(.router) { client in
+            for (uri, headers) in [("/healthz", HTTPFields()), ("/no-such-route", HTTPFields()), ("/v1/audit/keys", HTTPFields()),
+                                   ("/v1/audit/keys", jsonHeaders())] {
+                let response = try await client.execute(uri: uri, method: .get, headers: headers)
+                #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(uri)")
+                #expect(response.headers[.cacheControl] == "no-store", "\(uri)")
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer", "\(uri)")
+            }
+        }
+    }
+
     @Test func healthzAnswersWithoutTheDatabase() async throws {
         try await makeApp(repository: repository, readiness: StubReadiness(ready: false)).test(.router) { client in
             let response = try await client.execute(uri: "/healthz", method: .get)
