@@ -136,7 +136,7 @@ let package = Package(
             name: "HTTPTests",
             dependencies: [
                 "Domain", "HTTPInterface", "MemoryAdapters", "PostgresAdapters", "CustosCLI", "TestSupport",
-                "SodiumAdapters", "FileAdapters",
+                "SodiumAdapters", "FileAdapters", "SystemAdapters",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -42,6 +42,9 @@ public struct Configuration: Sendable {
     public var tokenAudience = "custos-api"
     public var tokenLifetimeSeconds: Int64 = IssueAccessToken.lifetimeSecondsDefault
     public var tokenKeyVersion: UInt32 = 1
+    /// Requests a client may make on `/v1`, per server: a steady rate and a burst.
+    public var rateLimitPerSecond = 50
+    public var rateLimitBurst = 100
 
     /// A value that must never be printed: its description is fixed.
     public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -67,6 +70,7 @@ public struct Configuration: Sendable {
     public static let policyCheckRange = 0...3_600
     public static let tokenLifetimeRange = 60...Int(IssueAccessToken.lifetimeSecondsMax)
     public static let tokenKeyVersionRange = 1...1_000_000
+    public static let rateLimitRange = 1...100_000
 
     public init() {}
 
@@ -92,6 +96,8 @@ public struct Configuration: Sendable {
         }
         c.tokenLifetimeSeconds = try integer(env, "CUSTOS_TOKEN_LIFETIME_SECONDS", in: tokenLifetimeRange).map(Int64.init) ?? c.tokenLifetimeSeconds
         c.tokenKeyVersion = try integer(env, "CUSTOS_TOKEN_KEY_VERSION", in: tokenKeyVersionRange).map(UInt32.init) ?? c.tokenKeyVersion
+        c.rateLimitPerSecond = try integer(env, "CUSTOS_RATE_LIMIT_PER_SECOND", in: rateLimitRange) ?? c.rateLimitPerSecond
+        c.rateLimitBurst = try integer(env, "CUSTOS_RATE_LIMIT_BURST", in: rateLimitRange) ?? c.rateLimitBurst
         if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
             guard let level = Logger.Level(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -23,13 +23,15 @@ public struct HTTPDependencies: Sendable {
     /// Bearer-token checks on every `/v1` route, and the scope each route needs.
     public var authenticate: AuthenticateRequest
     public var authorize: AuthorizeScope
+    /// Per-client request limits on `/v1`; nil: none.
+    public var rateLimiter: (any RateLimiter)?
 
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
         getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
         auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil,
-        authenticate: AuthenticateRequest, authorize: AuthorizeScope
+        authenticate: AuthenticateRequest, authorize: AuthorizeScope, rateLimiter: (any RateLimiter)? = nil
     ) {
         precondition(bodyBytesMax > 0, "the body limit must be positive")
         self.recordTransaction = recordTransaction
@@ -45,6 +47,7 @@ public struct HTTPDependencies: Sendable {
         self.tokens = tokens
         self.authenticate = authenticate
         self.authorize = authorize
+        self.rateLimiter = rateLimiter
     }
 }
 
@@ -59,7 +62,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     router.add(middleware: BodyLimitMiddleware(bodyBytesMax: dependencies.bodyBytesMax))
     OperationalRoutes(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
     if let tokens = dependencies.tokens { TokenRoutes(endpoint: tokens).register(on: router) }
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticate: dependencies.authenticate))
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticate: dependencies.authenticate, rateLimiter: dependencies.rateLimiter))
     let scoped = Scoped(authorize: dependencies.authorize)
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import MemoryAdapters
 import NIOCore
 import SodiumAdapters
+import SystemAdapters
 import Testing
 import TestSupport
 
@@ -113,6 +114,25 @@ import TestSupport
             #expect(mine.status == .ok)
             let theirs = try await client.execute(uri: "/v1/transactions/\(id)", method: .get, headers: jsonHeaders(tenant: Fixtures.tenantB))
             try expectProblem(theirs, status: .notFound, slug: "transaction-not-found")
+        }
+    }
+
+    @Test func aClientOverItsRateGets429WithRetryAfterAndOthersAreNotSlowed() async throws {
+        let clock = ManualClock(Fixtures.now)
+        let limiter = InProcessRateLimiter(TokenBucket.Limits(perSecond: 1, burst: 2), clock: clock)
+        try await makeApp(repository: InMemoryTransactionRepository(), rateLimiter: limiter).test(.router) { client in
+            for _ in 0..<2 {
+                let response = try await client.execute(uri: "/v1/audit/keys", method: .get, headers: jsonHeaders())
+                #expect(response.status == .ok)
+            }
+            let limited = try await client.execute(uri: "/v1/audit/keys", method: .get, headers: jsonHeaders())
+            try expectProblem(limited, status: .tooManyRequests, slug: "rate-limited")
+            #expect(limited.headers[.retryAfter] == "1")
+            let other = try await client.execute(uri: "/v1/audit/keys", method: .get, headers: jsonHeaders(tenant: Fixtures.tenantB))
+            #expect(other.status == .ok)
+            clock.set(UTCTimestamp(microsecondsSinceEpoch: Fixtures.now.microsecondsSinceEpoch + 1_000_000))
+            let refilled = try await client.execute(uri: "/v1/audit/keys", method: .get, headers: jsonHeaders())
+            #expect(refilled.status == .ok)
         }
     }
 }

@@ -25,7 +25,7 @@ func makeApp(
     policies: any ActivePolicySource = PolicyFixtures.source, bundles: (any PolicyBundleStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault,
-    tokens: TokenEndpoint? = nil
+    tokens: TokenEndpoint? = nil, rateLimiter: (any RateLimiter)? = nil
 ) -> some ApplicationProtocol {
     let clock = ManualClock(Fixtures.now)
     guard let keeper = keeper ?? (repository as? InMemoryTransactionRepository).map({
@@ -51,7 +51,7 @@ func makeApp(
             keys: [testTokenSigner.key], verifier: try! SodiumSignatureVerifier(), directory: testAccess,
             clock: ManualClock(Fixtures.now), issuer: TestTokens.issuer, audience: TestTokens.audience
         ),
-        authorize: AuthorizeScope(keeper: keeper)
+        authorize: AuthorizeScope(keeper: keeper), rateLimiter: rateLimiter
     )
     return Application(router: buildRouter(dependencies))
 }

@@ -81,7 +81,10 @@ struct ServerAssembly {
                 keys: tokens.keys, verifier: try SodiumSignatureVerifier(), directory: access, clock: clock,
                 issuer: configuration.tokenIssuer, audience: configuration.tokenAudience
             ),
-            authorize: AuthorizeScope(keeper: keeper)
+            authorize: AuthorizeScope(keeper: keeper),
+            rateLimiter: InProcessRateLimiter(
+                TokenBucket.Limits(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst), clock: clock
+            )
         )
         var app = Application(
             router: buildRouter(dependencies),

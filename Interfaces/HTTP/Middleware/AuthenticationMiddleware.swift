@@ -4,10 +4,12 @@ import Hummingbird
 
 /// Every `/v1` route needs `Authorization: Bearer <access token>` (RFC 6750). The token is
 /// verified (`AuthenticateRequest`), and its tenant is the request's tenant: nothing else in the
-/// request can choose it. Handlers read the tenant and the principal from the context.
+/// request can choose it. Then the client's rate limit applies (429 beyond it). Handlers read the tenant and the principal from the context.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = CustosRequestContext
     let authenticate: AuthenticateRequest
+    /// Per-client limits, checked once the client is known; nil: none.
+    let rateLimiter: (any RateLimiter)?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -20,6 +22,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw ProblemError(.unauthenticated, detail: "the Authorization header must be Bearer <access token>")
         }
         let principal = try await authenticate(bearer: String(header.dropFirst(scheme.count)).trimmingCharacters(in: .whitespaces))
+        if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(principal.client) {
+            throw RateLimited(retryAfterSeconds: seconds)
+        }
         var context = context
         context.tenant = principal.tenant
         context.principal = principal

@@ -39,6 +39,10 @@ struct ProblemMiddleware: RouterMiddleware {
             var response = problem(.invalidToken, "the access token is invalid or expired; get a new one from POST /oauth/token")
             response.headers[.wwwAuthenticate] = #"Bearer realm="custos", error="invalid_token""#
             return response
+        case let failure as RateLimited:
+            var response = problem(.rateLimited, "this client is over its request rate; retry after \(failure.retryAfterSeconds) s")
+            response.headers[.retryAfter] = String(failure.retryAfterSeconds)
+            return response
         case let failure as InsufficientScope:
             var response = problem(.insufficientScope, "this route needs the scope \(failure.scope.rawValue)")
             response.headers[.wwwAuthenticate] = #"Bearer realm="custos", error="insufficient_scope", scope="\#(failure.scope.rawValue)""#

@@ -16,6 +16,7 @@ public struct ProblemType: Hashable, Sendable {
     public static let invalidToken = ProblemType(slug: "invalid-token", title: "Invalid access token", status: .unauthorized)
     public static let insufficientScope = ProblemType(
         slug: "insufficient-scope", title: "Insufficient scope", status: .forbidden)
+    public static let rateLimited = ProblemType(slug: "rate-limited", title: "Too many requests", status: .tooManyRequests)
     public static let bodyTooLarge = ProblemType(
         slug: "body-too-large", title: "Request body too large", status: .contentTooLarge)
     public static let unsupportedMediaType = ProblemType(
@@ -51,7 +52,7 @@ public struct ProblemType: Hashable, Sendable {
         slug: "internal", title: "Internal server error", status: .internalServerError)
 
     public static let all: [ProblemType] = [
-        .malformedJSON, .unauthenticated, .invalidToken, .insufficientScope, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
+        .malformedJSON, .unauthenticated, .invalidToken, .insufficientScope, .rateLimited, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
         .transactionNotFound, .transactionConflict, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
         .noActivePolicy, .decisionNotFound, .decisionRecordCorrupt, .invalidPolicy,
         .routeNotFound, .methodNotAllowed, .badRequest,
