@@ -72,8 +72,7 @@ public struct Tenant: Hashable, Sendable {
 /// An API client of one tenant. Only a hash of its secret is kept (`SecretHasher`); the secret
 /// itself is shown once, when the client is registered.
 public struct APIClient: Hashable, Sendable {
-    /// Scopes and roles a client may hold at most.
-    public static let scopesMax = Scope.allCases.count
+    /// Roles a client may hold at most.
     public static let rolesMax = 16
     /// The longest secret hash stored (libsodium's `crypto_pwhash_STRBYTES` is 128, with its NUL).
     public static let secretHashBytesMax = 128
@@ -122,9 +121,7 @@ public struct ClientSecret: Sendable, CustomStringConvertible {
     public static func generate() -> ClientSecret {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<randomBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let encoded = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return ClientSecret(value: prefix + encoded)
+        return ClientSecret(value: prefix + Base64URL.encode(bytes))
     }
 
     public init(value: String) { self.value = value }

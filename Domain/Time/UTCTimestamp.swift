@@ -22,6 +22,12 @@ public struct UTCTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         UInt64(Swift.max(0, microsecondsSinceEpoch / 1_000))
     }
 
+    /// Whole seconds since the Unix epoch, rounded down: the unit of JWT times (`iat`, `exp`).
+    public var unixSeconds: Int64 {
+        let (quotient, remainder) = microsecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
+
     public func adding(microseconds: Int64) -> UTCTimestamp {
         UTCTimestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + microseconds)
     }

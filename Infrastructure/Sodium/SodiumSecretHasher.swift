@@ -63,7 +63,8 @@ public struct SodiumSecretHasher: SecretHasher {
     final class Gate: Sendable {
         private struct State {
             var running = 0
-            var waiting: [CheckedContinuation<Void, Never>] = []
+            /// Resumed with `true` when handed a slot.
+            var waiting: [CheckedContinuation<Bool, Never>] = []
         }
 
         private let state = Mutex(State())
@@ -77,33 +78,21 @@ public struct SodiumSecretHasher: SecretHasher {
             self.waitingMax = waitingMax
         }
 
-        enum Admission { case now, wait, refused }
-
+        /// Takes a slot, waiting for one while fewer than `waitingMax` wait; else refuses.
         func enter() async throws(SecretHasherBusy) {
-            let admission = state.withLock { state -> Admission in
-                if state.running < runningMax {
-                    state.running += 1
-                    return .now
-                }
-                return state.waiting.count < waitingMax ? .wait : .refused
-            }
-            switch admission {
-            case .now: return
-            case .refused: throw SecretHasherBusy()
-            case .wait:
-                await withCheckedContinuation { continuation in
-                    let admitted = state.withLock { state -> Bool in
-                        // A slot may have come free since the first look.
-                        if state.running < runningMax {
-                            state.running += 1
-                            return true
-                        }
-                        state.waiting.append(continuation)
-                        return false
+            let admitted = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let now = state.withLock { state -> Bool? in
+                    if state.running < runningMax {
+                        state.running += 1
+                        return true
                     }
-                    if admitted { continuation.resume() }
+                    guard state.waiting.count < waitingMax else { return false }
+                    state.waiting.append(continuation)
+                    return nil
                 }
+                if let now { continuation.resume(returning: now) }
             }
+            if !admitted { throw SecretHasherBusy() }
         }
 
         /// How many wait for a slot now.
@@ -111,14 +100,14 @@ public struct SodiumSecretHasher: SecretHasher {
 
         /// Hands the slot to the first waiter, or frees it.
         func leave() {
-            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
                 if state.waiting.isEmpty {
                     state.running -= 1
                     return nil
                 }
                 return state.waiting.removeFirst()
             }
-            next?.resume()
+            next?.resume(returning: true)
         }
     }
 

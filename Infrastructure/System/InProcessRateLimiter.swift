@@ -37,8 +37,6 @@ public final class InProcessRateLimiter: RateLimiter {
         }
     }
 
-    public var trackedClients: Int { buckets.withLock { $0.count } }
-
     private func evict(_ buckets: inout [ClientID: Entry], now: Int64) {
         let refillMicros = Int64(limits.burst) * 1_000_000 / Int64(limits.perSecond) + 1
         buckets = buckets.filter { now - $0.value.lastMicros <= refillMicros }

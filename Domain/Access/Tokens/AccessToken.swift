@@ -34,8 +34,6 @@ public struct AccessTokenClaims: Hashable, Sendable {
         self.roles = Array(Set(roles)).sorted()
     }
 
-    public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) }
-
     var json: CanonicalJSON {
         .object(.init([
             "iss": .string(issuer), "sub": .string(subject.description), "aud": .string(audience),

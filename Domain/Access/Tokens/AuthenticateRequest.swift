@@ -41,7 +41,7 @@ public struct AuthenticateRequest: Sendable {
     public func callAsFunction(bearer token: String) async throws -> Principal {
         let claims = try AccessTokenJWT.verify(
             token, keys: keys, verifier: verifier, issuer: issuer, audience: audience,
-            nowSeconds: clock.now().microsecondsSinceEpoch / 1_000_000
+            nowSeconds: clock.now().unixSeconds
         )
         guard let client = try await directory.client(claims.subject), client.tenant == claims.tenant, !client.isRevoked else {
             throw TokenError.clientRevoked

@@ -70,7 +70,7 @@ public struct IssueAccessToken: Sendable {
             }
             scopes = requested
         }
-        let now = clock.now().microsecondsSinceEpoch / 1_000_000
+        let now = clock.now().unixSeconds
         let claims = AccessTokenClaims(
             issuer: issuer, subject: client.id, audience: audience, issuedAt: now, notBefore: now, expiresAt: now + lifetimeSeconds,
             tokenID: newTokenID(), tenant: client.tenant, scopes: scopes, roles: client.roles

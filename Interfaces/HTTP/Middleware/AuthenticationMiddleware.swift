@@ -39,13 +39,14 @@ struct Scoped: Sendable {
     let authorize: AuthorizeScope
 
     func callAsFunction(
-        _ scope: Scope, _ route: String,
-        _ handler: @escaping @Sendable (Request, CustosRequestContext) async throws -> Response
+        _ scope: Scope, _ handler: @escaping @Sendable (Request, CustosRequestContext) async throws -> Response
     ) -> @Sendable (Request, CustosRequestContext) async throws -> Response {
         { request, context in
             guard let principal = context.principal else {
                 throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>")
             }
+            // The matched template (`GET /v1/transactions/{id}`), never the path with its ids.
+            let route = "\(request.method.rawValue) \(context.routeLabel)"
             try await authorize(principal, scope, route: route, context: context.auditContext)
             return try await handler(request, context)
         }

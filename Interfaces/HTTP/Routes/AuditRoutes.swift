@@ -11,11 +11,11 @@ struct AuditRoutes {
     let origins: AuditOrigins
 
     func register(on group: RouterGroup<CustosRequestContext>, scoped: Scoped) {
-        group.get("audit/checkpoint", use: scoped(.auditRead, "GET /v1/audit/checkpoint", checkpoint))
-        group.get("audit/entries", use: scoped(.auditRead, "GET /v1/audit/entries", entries))
-        group.get("audit/proofs/inclusion", use: scoped(.auditRead, "GET /v1/audit/proofs/inclusion", inclusion))
-        group.get("audit/proofs/consistency", use: scoped(.auditRead, "GET /v1/audit/proofs/consistency", consistency))
-        group.get("audit/keys", use: scoped(.auditRead, "GET /v1/audit/keys", keys))
+        group.get("audit/checkpoint", use: scoped(.auditRead, checkpoint))
+        group.get("audit/entries", use: scoped(.auditRead, entries))
+        group.get("audit/proofs/inclusion", use: scoped(.auditRead, inclusion))
+        group.get("audit/proofs/consistency", use: scoped(.auditRead, consistency))
+        group.get("audit/keys", use: scoped(.auditRead, keys))
     }
 
     private func origin(_ context: CustosRequestContext) throws -> String {

@@ -16,13 +16,11 @@ struct TransactionRoutes {
     let bodyBytesMax: Int
 
     func register(on group: RouterGroup<CustosRequestContext>, scoped: Scoped) {
-        group.post("transactions", use: scoped(.transactionsWrite, "POST /v1/transactions", create))
-        group.get("transactions", use: scoped(.transactionsRead, "GET /v1/transactions", list))
-        group.get("transactions/{id}", use: scoped(.transactionsRead, "GET /v1/transactions/{id}", show))
-        group.get("transactions/{id}/decision", use: scoped(.transactionsRead, "GET /v1/transactions/{id}/decision", showDecision))
-        group.get(
-            "transactions/{id}/decision/replay", use: scoped(.transactionsRead, "GET /v1/transactions/{id}/decision/replay", replayDecision)
-        )
+        group.post("transactions", use: scoped(.transactionsWrite, create))
+        group.get("transactions", use: scoped(.transactionsRead, list))
+        group.get("transactions/{id}", use: scoped(.transactionsRead, show))
+        group.get("transactions/{id}/decision", use: scoped(.transactionsRead, showDecision))
+        group.get("transactions/{id}/decision/replay", use: scoped(.transactionsRead, replayDecision))
     }
 
     /// Exact-match search by counterparty account through its blind index (the only listing
