@@ -55,7 +55,12 @@ public struct IssueAccessToken: Sendable {
             throw TokenRequestError.temporarilyUnavailable
         }
         guard let client, verified, !client.isRevoked else {
-            try await fail(id, client, reason: client == nil ? "unknown-client" : client!.isRevoked ? "revoked" : "bad-secret", context)
+            let reason = switch client?.isRevoked {
+            case nil: "unknown-client"
+            case true?: "revoked"
+            case false?: "bad-secret"
+            }
+            try await fail(id, client, reason: reason, context)
             throw TokenRequestError.invalidClient
         }
         var scopes = client.scopes

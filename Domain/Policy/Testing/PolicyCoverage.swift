@@ -106,7 +106,7 @@ public struct PolicyBranch: Sendable, Hashable, CustomStringConvertible {
 struct PolicyCoverageRecorder {
     /// A bundle of the one policy recorded.
     private let alone: CompiledBundle
-    private let compiled: CompiledBundle.CompiledPolicy
+    private var compiled: CompiledBundle.CompiledPolicy { alone.policies[0] }
     private let plans: [PolicyBranchPlan]
     private var hit: [Bool]
     private var exercised: [[Bool]]
@@ -116,7 +116,6 @@ struct PolicyCoverageRecorder {
         precondition(alone.policies.count == 1, "coverage is recorded for a policy compiled alone")
         self.alone = alone
         let compiled = alone.policies[0]
-        self.compiled = compiled
         plans = compiled.rules.map { PolicyBranchPlan($0.program.expression) }
         hit = Array(repeating: false, count: compiled.rules.count)
         exercised = plans.map { Array(repeating: false, count: $0.branchCount) }
