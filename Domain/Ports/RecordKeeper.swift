@@ -15,6 +15,10 @@ public enum BusinessWrite: Hashable, Sendable {
     /// is revoked already (so that two concurrent revocations record one), and
     /// `AccessError.unknownClient` when there is no such client.
     case revokeClient(ClientID, at: UTCTimestamp)
+    /// Remembers what a keyed request created. Refused with `IdempotencyError.keyTaken` when the
+    /// client has the key already (a concurrent duplicate committed first). Put it first in its
+    /// change: a duplicate then waits for the first one's commit before anything else.
+    case rememberOutcome(IdempotentOutcome)
 }
 
 /// Business writes and the audit events that record them: applied together or not at all.

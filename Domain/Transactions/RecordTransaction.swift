@@ -23,9 +23,12 @@ public struct RecordTransaction: Sendable {
     /// Throws `ValidationFailed` listing every invalid field, `PolicyUnavailable` when no bundle is
     /// active, or whatever the keeper throws. A refused request writes no transaction but is
     /// audited as a failure that names the rejected fields and why, never their content.
+    /// With `idempotency`, the outcome is remembered in the same atomic step (`RunIdempotently`);
+    /// `IdempotencyError.keyTaken` when the client's key was taken meanwhile (nothing written).
     public func callAsFunction(
-        _ draft: TransactionDraft, tenant: TenantID, context: AuditContext
+        _ draft: TransactionDraft, tenant: TenantID, context: AuditContext, idempotency: IdempotentRequest? = nil
     ) async throws -> Transaction {
+        precondition(idempotency.map { $0.tenant == tenant } ?? true, "a key is the tenant's client's")
         let validated: Transaction
         do {
             validated = try TransactionValidator.validate(draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now())
@@ -53,8 +56,11 @@ public struct RecordTransaction: Sendable {
                 resourceType: "transaction", resourceID: transaction.id.description,
                 details: TransactionAudit.details(of: stored)
             )
+            let remembered = idempotency.map {
+                BusinessWrite.rememberOutcome(IdempotentOutcome(request: $0, resource: .transaction(transaction.id), createdAt: transaction.recordedAt))
+            }
             do {
-                _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(stored)], events: [event]))
+                _ = try await keeper.commit(AuditedChange(writes: (remembered.map { [$0] } ?? []) + [.insertTransaction(stored)], events: [event]))
                 return transaction
             } catch DataKeyError.keyNotActive where attempt == 1 {
                 fields.forgetActiveKey(of: subject)

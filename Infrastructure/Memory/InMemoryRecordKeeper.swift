@@ -8,6 +8,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
     public let transactions: InMemoryTransactionRepository
     public let policyBundles = InMemoryPolicyBundleStore()
     public let access = InMemoryAccessDirectory()
+    public let idempotency = InMemoryIdempotencyStore()
     private let origins: AuditOrigins
     private let clock: any Clock
     private let logs = Mutex<[String: (head: AuditLogHead, entries: [[UInt8]])]>([:])
@@ -50,6 +51,8 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                     policyBundles.check(stored, activation)
                 case .createTenant, .registerClient, .revokeClient:
                     try access.check(write)
+                case .rememberOutcome(let outcome):
+                    try idempotency.check(outcome)
                 }
             }
             var staged = logs.withLock { $0 }
@@ -69,6 +72,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                 case .addDataKey(let record): transactions.keys.add(record)
                 case .activatePolicyBundle(let stored, let activation): policyBundles.apply(stored, activation)
                 case .createTenant, .registerClient, .revokeClient: access.apply(write)
+                case .rememberOutcome(let outcome): idempotency.apply(outcome)
                 }
             }
             logs.withLock { $0 = staged }

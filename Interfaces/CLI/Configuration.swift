@@ -45,6 +45,8 @@ public struct Configuration: Sendable {
     /// Requests a client may make on `/v1`, per server: a steady rate and a burst.
     public var rateLimitPerSecond = 50
     public var rateLimitBurst = 100
+    /// How long a client's `Idempotency-Key` is remembered (docs/api-security.md): at least 24 hours.
+    public var idempotencyRetentionHours = 24
 
     /// A value that must never be printed: its description is fixed.
     public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -71,6 +73,7 @@ public struct Configuration: Sendable {
     public static let tokenLifetimeRange = 60...Int(IssueAccessToken.lifetimeSecondsMax)
     public static let tokenKeyVersionRange = 1...1_000_000
     public static let rateLimitRange = 1...100_000
+    public static let idempotencyRetentionRange = 24...720
 
     public init() {}
 
@@ -98,6 +101,8 @@ public struct Configuration: Sendable {
         c.tokenKeyVersion = try integer(env, "CUSTOS_TOKEN_KEY_VERSION", in: tokenKeyVersionRange).map(UInt32.init) ?? c.tokenKeyVersion
         c.rateLimitPerSecond = try integer(env, "CUSTOS_RATE_LIMIT_PER_SECOND", in: rateLimitRange) ?? c.rateLimitPerSecond
         c.rateLimitBurst = try integer(env, "CUSTOS_RATE_LIMIT_BURST", in: rateLimitRange) ?? c.rateLimitBurst
+        c.idempotencyRetentionHours = try integer(env, "CUSTOS_IDEMPOTENCY_RETENTION_HOURS", in: idempotencyRetentionRange)
+            ?? c.idempotencyRetentionHours
         if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
             guard let level = Logger.Level(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -14,6 +14,8 @@ public struct HTTPDependencies: Sendable {
     public var getDecision: GetDecision
     public var replayDecision: ReplayDecision
     public var readAuditLog: ReadAuditLog
+    /// Where keyed creating requests find their earlier outcomes.
+    public var idempotency: any IdempotencyStore
     public var auditOrigins: AuditOrigins
     public var readiness: any ReadinessCheck
     public var metrics: HTTPMetrics
@@ -29,7 +31,7 @@ public struct HTTPDependencies: Sendable {
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
         getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
-        auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
+        idempotency: any IdempotencyStore, auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil,
         authenticate: AuthenticateRequest, authorize: AuthorizeScope, rateLimiter: (any RateLimiter)? = nil
     ) {
@@ -40,6 +42,7 @@ public struct HTTPDependencies: Sendable {
         self.getDecision = getDecision
         self.replayDecision = replayDecision
         self.readAuditLog = readAuditLog
+        self.idempotency = idempotency
         self.auditOrigins = auditOrigins
         self.readiness = readiness
         self.metrics = metrics
@@ -66,7 +69,8 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     let scoped = Scoped(authorize: dependencies.authorize)
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,
-        decision: dependencies.getDecision, replay: dependencies.replayDecision, bodyBytesMax: dependencies.bodyBytesMax
+        decision: dependencies.getDecision, replay: dependencies.replayDecision,
+        idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1, scoped: scoped)
     AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1, scoped: scoped)
     return router

@@ -114,7 +114,7 @@ import TestSupport
             func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation] { throw Secret() }
             func originsAwaitingCheckpoint(limit: Int) async throws -> [String] { throw Secret() }
         }
-        try await makeApp(repository: Exploding(), keeper: Exploding(), bundles: InMemoryPolicyBundleStore()).test(.router) { client in
+        try await makeApp(repository: Exploding(), keeper: Exploding(), bundles: InMemoryPolicyBundleStore(), idempotency: InMemoryIdempotencyStore()).test(.router) { client in
             let response = try await client.execute(
                 uri: "/v1/transactions", method: .post, headers: jsonHeaders(), body: ByteBuffer(string: transactionJSON())
             )

@@ -25,7 +25,8 @@ import TestSupport
             auditStore: PostgresAuditLogStore(client: client, logger: .init(label: "test")),
             keys: PostgresDataKeyStore(client: client, usage: usage, logger: .init(label: "test")),
             policies: activated ? RefreshingPolicySource(store: bundles, checkEvery: .zero) : PolicyFixtures.source,
-            bundles: bundles
+            bundles: bundles,
+            idempotency: PostgresIdempotencyStore(client: client, usage: usage, logger: .init(label: "test"))
         )
     }
 

@@ -25,7 +25,7 @@ func makeApp(
     policies: any ActivePolicySource = PolicyFixtures.source, bundles: (any PolicyBundleStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault,
-    tokens: TokenEndpoint? = nil, rateLimiter: (any RateLimiter)? = nil
+    tokens: TokenEndpoint? = nil, rateLimiter: (any RateLimiter)? = nil, idempotency: (any IdempotencyStore)? = nil
 ) -> some ApplicationProtocol {
     let clock = ManualClock(Fixtures.now)
     guard let keeper = keeper ?? (repository as? InMemoryTransactionRepository).map({
@@ -37,6 +37,7 @@ func makeApp(
     )
     guard let history = repository as? any TransactionHistory else { preconditionFailure("the repository gives history too") }
     guard let bundles = bundles ?? (keeper as? InMemoryRecordKeeper)?.policyBundles else { preconditionFailure("pass a bundle store") }
+    guard let idempotency = idempotency ?? (keeper as? InMemoryRecordKeeper)?.idempotency else { preconditionFailure("pass an idempotency store") }
     let dependencies = HTTPDependencies(
         recordTransaction: RecordTransaction(
             keeper: keeper, clock: clock, ids: SequentialIDGenerator(), fields: fields, policies: policies, history: history
@@ -45,7 +46,7 @@ func makeApp(
         findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
         getDecision: GetDecision(repository: repository, keeper: keeper),
         replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
-        readAuditLog: ReadAuditLog(store: store, keys: testKeyring), auditOrigins: AuditOrigins(),
+        readAuditLog: ReadAuditLog(store: store, keys: testKeyring), idempotency: idempotency, auditOrigins: AuditOrigins(),
         readiness: readiness, metrics: metrics, bodyBytesMax: bodyBytesMax, tokens: tokens,
         authenticate: AuthenticateRequest(
             keys: [testTokenSigner.key], verifier: try! SodiumSignatureVerifier(), directory: testAccess,

@@ -69,6 +69,8 @@ public struct PostgresRecordKeeper: RecordKeeper {
                 try await PostgresPolicyBundleStore.insert(stored, activation, on: connection, logger: logger)
             case .createTenant, .registerClient, .revokeClient:
                 try await PostgresAccessDirectory.apply(write, on: connection, logger: logger)
+            case .rememberOutcome(let outcome):
+                try await PostgresIdempotencyStore.insert(outcome, on: connection, logger: logger)
             }
         }
         let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })

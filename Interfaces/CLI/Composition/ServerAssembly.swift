@@ -55,6 +55,11 @@ struct ServerAssembly {
         let previousTokenKeys = configuration.tokenKeyVersion > 1 ? [try keyring.tokenSigner(version: configuration.tokenKeyVersion - 1).key] : []
         let access = PostgresAccessDirectory(client: client, usage: usage, logger: logger)
         let ids = UUIDv7Generator(clock: clock)
+        let idempotency = PostgresIdempotencyStore(client: client, usage: usage, logger: logger)
+        let pruneKeys = IdempotencyPruneService(
+            prune: PruneIdempotencyKeys(store: idempotency, clock: clock, retentionSeconds: Int64(configuration.idempotencyRetentionHours) * 3_600),
+            logger: logger
+        )
         let tokens = TokenEndpoint(
             issue: try IssueAccessToken(
                 directory: access, hasher: try SodiumSecretHasher(), signer: tokenSigner, keeper: keeper, clock: clock,
@@ -72,6 +77,7 @@ struct ServerAssembly {
             getDecision: GetDecision(repository: repository, keeper: keeper),
             replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
             readAuditLog: ReadAuditLog(store: auditStore, keys: keyring),
+            idempotency: idempotency,
             auditOrigins: configuration.auditOrigins,
             readiness: DatabaseReadiness(client: client, migrator: migrator, migrations: migrations, logger: logger),
             metrics: metrics,
@@ -116,7 +122,7 @@ struct ServerAssembly {
             }
         }
         let group = ServiceGroup(
-            configuration: .init(services: [client, checkpoints, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [client, checkpoints, pruneKeys, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         return ServerAssembly(group: group, databaseDescription: url.description)
     }

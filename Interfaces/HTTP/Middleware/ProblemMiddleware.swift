@@ -83,6 +83,10 @@ struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case TransactionError.notFound: "no transaction with this id exists for this tenant"
         case TransactionError.duplicateID: "a transaction with this id already exists"
+        case IdempotencyError.keyReused:
+            "this Idempotency-Key was used by this client for a different request (another body or route); nothing was done"
+        case IdempotencyError.keyTaken, IdempotencyError.keyInUse:
+            "a request with this Idempotency-Key is in progress; retry with the same key"
         case is ReadAuditLog.Failure: "this tenant's audit log has no signed checkpoint yet"
         case is PolicyUnavailable: "no policy bundle is active, so no transaction can be decided; nothing was recorded"
         case is DecisionNotFound: "this transaction was recorded before policy decisions and has none"

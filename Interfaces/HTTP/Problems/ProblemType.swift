@@ -27,6 +27,12 @@ public struct ProblemType: Hashable, Sendable {
         slug: "transaction-not-found", title: "Transaction not found", status: .notFound)
     public static let transactionConflict = ProblemType(
         slug: "transaction-conflict", title: "Transaction conflict", status: .conflict)
+    public static let invalidIdempotencyKey = ProblemType(
+        slug: "invalid-idempotency-key", title: "Invalid idempotency key", status: .badRequest)
+    public static let idempotencyKeyReused = ProblemType(
+        slug: "idempotency-key-reused", title: "Idempotency key used for another request", status: .unprocessableContent)
+    public static let idempotencyKeyInUse = ProblemType(
+        slug: "idempotency-key-in-use", title: "Idempotency key in use", status: .conflict)
     public static let auditLogEmpty = ProblemType(
         slug: "audit-log-empty", title: "Audit log has no checkpoint yet", status: .notFound)
     public static let fieldUndecryptable = ProblemType(
@@ -53,7 +59,7 @@ public struct ProblemType: Hashable, Sendable {
 
     public static let all: [ProblemType] = [
         .malformedJSON, .unauthenticated, .invalidToken, .insufficientScope, .rateLimited, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
-        .transactionNotFound, .transactionConflict, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
+        .transactionNotFound, .transactionConflict, .invalidIdempotencyKey, .idempotencyKeyReused, .idempotencyKeyInUse, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
         .noActivePolicy, .decisionNotFound, .decisionRecordCorrupt, .invalidPolicy,
         .routeNotFound, .methodNotAllowed, .badRequest,
         .notReady, .internalError,

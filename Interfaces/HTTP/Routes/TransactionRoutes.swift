@@ -13,6 +13,7 @@ struct TransactionRoutes {
     let find: FindTransactions
     let decision: GetDecision
     let replay: ReplayDecision
+    let idempotent: RunIdempotently
     let bodyBytesMax: Int
 
     func register(on group: RouterGroup<CustosRequestContext>, scoped: Scoped) {
@@ -45,12 +46,16 @@ struct TransactionRoutes {
         return JSONBody.response(TransactionJSON.ListResponse(items: found.map(TransactionJSON.Response.init)), status: .ok)
     }
 
+    /// Records a transaction; with an `Idempotency-Key`, at most once per client and key: a retry
+    /// with the same body gets the first answer again (`Idempotency-Replayed: true`).
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
         let object: [String: JSONValue]
+        let keyed: IdempotentRequest?
         do {
             try Self.requireJSON(request)
             let body = try await request.body.collect(upTo: bodyBytesMax)
+            keyed = try IdempotencyHeader.request(request, context: context, route: "POST /v1/transactions", body: Array(buffer: body))
             object = try JSONValue.object(from: Data(buffer: body))
         } catch {
             // Refused before it could be read as a transaction: audited as a failure, without content.
@@ -59,7 +64,21 @@ struct TransactionRoutes {
             try await record.recordRejection(tenant: tenant, context: context.auditContext, reason: reason)
             throw error
         }
-        let transaction = try await record(TransactionJSON.draft(from: object), tenant: tenant, context: context.auditContext)
+        let draft = TransactionJSON.draft(from: object)
+        switch try await idempotent(keyed, create: { try await record(draft, tenant: tenant, context: context.auditContext, idempotency: $0) }) {
+        case .created(let transaction):
+            return Self.created(transaction)
+        case .replayed(let outcome):
+            // The fingerprint names the route, so a match is always one of this route's outcomes.
+            guard case .transaction(let id) = outcome.resource else { preconditionFailure("a transaction route's outcome") }
+            var response = Self.created(try await get(id: id, tenant: tenant, context: context.auditContext))
+            IdempotencyHeader.markReplayed(&response)
+            return response
+        }
+    }
+
+    /// 201 with the transaction as it was recorded, and its `Location`.
+    static func created(_ transaction: Transaction) -> Response {
         var response = JSONBody.response(TransactionJSON.Response(transaction), status: .created)
         response.headers[.location] = "/v1/transactions/\(transaction.id)"
         return response
