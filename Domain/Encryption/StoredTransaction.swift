@@ -28,6 +28,9 @@ public struct StoredTransaction: Hashable, Sendable {
     public let dataKey: DataKeyRecord?
     public let status: TransactionStatus
     public let decision: DecisionRecord?
+    public let submittedBy: ClientID?
+    /// Its review, when read back (never written with the row: reviews are rows of their own).
+    public let review: Review?
 
     public init(
         id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
@@ -35,9 +38,10 @@ public struct StoredTransaction: Hashable, Sendable {
         counterpartyName: StoredField?, counterpartyNameIndex: UInt32?,
         money: Money, direction: Transaction.Direction, kind: Transaction.Kind,
         occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp, dataKey: DataKeyRecord?,
-        status: TransactionStatus = .posted, decision: DecisionRecord? = nil
+        status: TransactionStatus = .posted, decision: DecisionRecord? = nil, submittedBy: ClientID? = nil, review: Review? = nil
     ) {
         precondition(decision.map { TransactionStatus(outcome: $0.decision.outcome) == status } ?? true, "status follows the decision")
+        precondition(review.map { $0.transactionID == id && $0.tenant == tenantID && status == .held } ?? true, "only a held transaction is reviewed")
         self.id = id
         self.tenantID = tenantID
         self.accountID = accountID
@@ -54,6 +58,8 @@ public struct StoredTransaction: Hashable, Sendable {
         self.dataKey = dataKey
         self.status = status
         self.decision = decision
+        self.submittedBy = submittedBy
+        self.review = review
     }
 
     /// The same row with another data key's row (as read now), all else unchanged.
@@ -62,7 +68,8 @@ public struct StoredTransaction: Hashable, Sendable {
             id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: counterpartyAccount,
             counterpartyAccountIndex: counterpartyAccountIndex, counterpartyName: counterpartyName,
             counterpartyNameIndex: counterpartyNameIndex, money: money, direction: direction, kind: kind,
-            occurredAt: occurredAt, reference: reference, recordedAt: recordedAt, dataKey: dataKey, status: status, decision: decision
+            occurredAt: occurredAt, reference: reference, recordedAt: recordedAt, dataKey: dataKey, status: status, decision: decision,
+            submittedBy: submittedBy, review: review
         )
     }
 
@@ -153,7 +160,7 @@ public struct FieldProtection: Sendable {
             counterpartyName: sealedName.map { .sealed($0) }, counterpartyNameIndex: nameIndex,
             money: transaction.money, direction: transaction.direction, kind: transaction.kind,
             occurredAt: transaction.occurredAt, reference: transaction.reference, recordedAt: transaction.recordedAt, dataKey: key,
-            status: transaction.status, decision: transaction.decision
+            status: transaction.status, decision: transaction.decision, submittedBy: transaction.submittedBy
         )
     }
 
@@ -175,7 +182,7 @@ public struct FieldProtection: Sendable {
             id: stored.id, tenantID: stored.tenantID, accountID: stored.accountID, counterpartyAccount: account,
             counterpartyName: name, money: stored.money, direction: stored.direction, kind: stored.kind,
             occurredAt: stored.occurredAt, reference: stored.reference, recordedAt: stored.recordedAt,
-            status: stored.status, decision: stored.decision
+            status: stored.status, decision: stored.decision, submittedBy: stored.submittedBy, review: stored.review
         )
     }
 

@@ -19,6 +19,11 @@ public enum BusinessWrite: Hashable, Sendable {
     /// client has the key already (a concurrent duplicate committed first). Put it first in its
     /// change: a duplicate then waits for the first one's commit before anything else.
     case rememberOutcome(IdempotentOutcome)
+    /// Records a reviewer's decision. Refused with `ReviewError.alreadyDecided` when the
+    /// transaction has a review (so two concurrent decisions record one), `.notHeld` when it is
+    /// not held, `.makerCannotDecide` when the checker submitted it, and
+    /// `TransactionError.notFound` when the tenant has no such transaction.
+    case decideReview(Review)
 }
 
 /// Business writes and the audit events that record them: applied together or not at all.

@@ -23,15 +23,19 @@ public struct RecordTransaction: Sendable {
     /// Throws `ValidationFailed` listing every invalid field, `PolicyUnavailable` when no bundle is
     /// active, or whatever the keeper throws. A refused request writes no transaction but is
     /// audited as a failure that names the rejected fields and why, never their content.
+    /// `submittedBy`: the client asking (the maker, whom maker-checker keeps from deciding its review).
     /// With `idempotency`, the outcome is remembered in the same atomic step (`RunIdempotently`);
     /// `IdempotencyError.keyTaken` when the client's key was taken meanwhile (nothing written).
     public func callAsFunction(
-        _ draft: TransactionDraft, tenant: TenantID, context: AuditContext, idempotency: IdempotentRequest? = nil
+        _ draft: TransactionDraft, tenant: TenantID, context: AuditContext, submittedBy: ClientID? = nil,
+        idempotency: IdempotentRequest? = nil
     ) async throws -> Transaction {
         precondition(idempotency.map { $0.tenant == tenant } ?? true, "a key is the tenant's client's")
         let validated: Transaction
         do {
-            validated = try TransactionValidator.validate(draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now())
+            validated = try TransactionValidator.validate(
+                draft, id: ids.newTransactionID(), tenant: tenant, now: clock.now(), submittedBy: submittedBy
+            )
         } catch {
             try await recordRejection(tenant: tenant, context: context, fieldErrors: error.fieldErrors, reason: "validation-failed")
             throw error
@@ -125,9 +129,11 @@ public struct GetTransaction: Sendable {
 /// Finds a tenant's transactions by counterparty account, through its blind index: candidates
 /// are read by index value, opened, and kept only when the value itself matches. The search is
 /// audited (how many matched; never the searched value). Erased rows never match: a shred
-/// removes their index values.
+/// removes their index values. Paged, newest first: a page may hold fewer than `limit` matches
+/// and still have a next one (candidates that were not matches were skipped).
 public struct FindTransactions: Sendable {
     public static let limitMax = 100
+    public static let list = "search"
     private let repository: any TransactionRepository
     private let keeper: any RecordKeeper
     private let fields: FieldProtection
@@ -139,26 +145,32 @@ public struct FindTransactions: Sendable {
     }
 
     public func callAsFunction(
-        counterpartyAccount: String, tenant: TenantID, limit: Int, context: AuditContext
-    ) async throws -> [Transaction] {
+        counterpartyAccount: String, tenant: TenantID, after cursor: PageCursor? = nil, limit: Int, context: AuditContext
+    ) async throws -> Page<Transaction> {
         precondition((1...Self.limitMax).contains(limit), "1 to \(Self.limitMax) results")
+        precondition(cursor.map { $0.list == Self.list } ?? true, "a cursor of this list")
         let wanted = BlindIndex.normalize(counterpartyAccount)
         let index = fields.indexValue(counterpartyAccount, in: .counterpartyAccount, tenant: tenant)
         // Candidates beyond `limit`: false positives of the truncated index are dropped below.
-        let candidates = try await repository.transactions(counterpartyAccountIndex: index, tenant: tenant, limit: limit * 4)
+        let candidatesMax = limit * 4
+        let candidates = try await repository.transactions(
+            counterpartyAccountIndex: index, tenant: tenant, after: cursor?.transactionPosition, limit: candidatesMax
+        )
         var found: [Transaction] = []
+        var examined = 0
         func audit(_ outcome: AuditEvent.Outcome) async throws {
             let event = AuditEvent(
                 scope: .tenant(tenant), eventType: "transaction.searched", context: context, outcome: outcome,
                 resourceType: "transaction", resourceID: "search",
                 details: ["by": .string("counterparty_account"), "matches": CanonicalJSON(exactly: found.count) ?? .null,
-                          "candidates": CanonicalJSON(exactly: candidates.count) ?? .null]
+                          "candidates": CanonicalJSON(exactly: examined) ?? .null]
             )
             _ = try await keeper.commit(AuditedChange(events: [event]))
         }
         do {
             for stored in candidates where found.count < limit {
                 precondition(stored.tenantID == tenant, "repository returned a foreign row")
+                examined += 1
                 let transaction = try fields.open(stored)
                 if let account = transaction.counterpartyAccount.value, BlindIndex.normalize(account.value) == wanted {
                     found.append(transaction)
@@ -171,7 +183,70 @@ public struct FindTransactions: Sendable {
             throw error
         }
         try await audit(.success)
-        return found
+        let more = examined < candidates.count || candidates.count == candidatesMax
+        let next = more && examined > 0
+            ? PageCursor(list: Self.list, position: .transaction(TransactionPosition(candidates[examined - 1]))) : nil
+        return Page(items: found, next: next)
+    }
+}
+
+/// A page of the tenant's transactions, newest first. Each page read is audited (how many rows;
+/// the rows hold personal data).
+public struct ListTransactions: Sendable {
+    public static let limitMax = 100
+    public static let list = "transactions"
+    private let repository: any TransactionRepository
+    private let keeper: any RecordKeeper
+    private let fields: FieldProtection
+
+    public init(repository: any TransactionRepository, keeper: any RecordKeeper, fields: FieldProtection) {
+        self.repository = repository
+        self.keeper = keeper
+        self.fields = fields
+    }
+
+    public func callAsFunction(tenant: TenantID, after cursor: PageCursor?, limit: Int, context: AuditContext) async throws -> Page<Transaction> {
+        precondition((1...Self.limitMax).contains(limit), "1 to \(Self.limitMax) results")
+        precondition(cursor.map { $0.list == Self.list } ?? true, "a cursor of this list")
+        let rows = try await repository.transactions(tenant: tenant, after: cursor?.transactionPosition, limit: limit + 1)
+        return try await TransactionPages.open(
+            rows, limit: limit, list: Self.list, tenant: tenant, eventType: "transaction.listed", keeper: keeper, fields: fields, context: context
+        )
+    }
+}
+
+/// Opening and auditing a page of rows, for the lists of transactions and of reviews.
+enum TransactionPages {
+    /// `rows` holds up to `limit + 1` rows: the extra one only says that there is a next page.
+    static func open(
+        _ rows: [StoredTransaction], limit: Int, list: String, tenant: TenantID, eventType: String,
+        keeper: any RecordKeeper, fields: FieldProtection, context: AuditContext
+    ) async throws -> Page<Transaction> {
+        let page = rows.prefix(limit)
+        var items: [Transaction] = []
+        do {
+            for stored in page {
+                precondition(stored.tenantID == tenant, "repository returned a foreign row")
+                items.append(try fields.open(stored))
+            }
+        } catch {
+            // A field that does not open fails the page closed, and the attempt is audited.
+            try await audit(eventType, outcome: .failure, count: 0, tenant: tenant, keeper: keeper, context: context)
+            throw error
+        }
+        try await audit(eventType, outcome: .success, count: items.count, tenant: tenant, keeper: keeper, context: context)
+        let next = rows.count > limit ? page.last.map { PageCursor(list: list, position: .transaction(TransactionPosition($0))) } : nil
+        return Page(items: items, next: next)
+    }
+
+    private static func audit(
+        _ eventType: String, outcome: AuditEvent.Outcome, count: Int, tenant: TenantID, keeper: any RecordKeeper, context: AuditContext
+    ) async throws {
+        let event = AuditEvent(
+            scope: .tenant(tenant), eventType: eventType, context: context, outcome: outcome,
+            resourceType: "transaction", resourceID: "list", details: ["count": CanonicalJSON(exactly: count) ?? .null]
+        )
+        _ = try await keeper.commit(AuditedChange(events: [event]))
     }
 }
 

@@ -20,15 +20,23 @@ public struct Transaction: Hashable, Sendable {
     public let status: TransactionStatus
     /// The decision it was recorded with (nil only for rows recorded before decisions existed).
     public let decision: DecisionRecord?
+    /// The API client that submitted it (the maker); nil for rows recorded before reviews existed.
+    public let submittedBy: ClientID?
+    /// A reviewer's decision, for a held transaction that was reviewed.
+    public let review: Review?
+
+    /// Where it stands now: its recorded `status`, or what its review made of it.
+    public var currentStatus: TransactionStatus { review?.verdict.status ?? status }
 
     public init(
         id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
         counterpartyAccount: Protected<AccountIdentifier>, counterpartyName: Protected<CounterpartyName>? = nil,
         money: Money, direction: Direction, kind: Kind,
         occurredAt: UTCTimestamp, reference: Reference?, recordedAt: UTCTimestamp,
-        status: TransactionStatus = .posted, decision: DecisionRecord? = nil
+        status: TransactionStatus = .posted, decision: DecisionRecord? = nil, submittedBy: ClientID? = nil, review: Review? = nil
     ) {
         precondition(decision.map { TransactionStatus(outcome: $0.decision.outcome) == status } ?? true, "status follows the decision")
+        precondition(review.map { $0.transactionID == id && $0.tenant == tenantID && status == .held } ?? true, "only a held transaction is reviewed")
         self.id = id
         self.tenantID = tenantID
         self.accountID = accountID
@@ -42,6 +50,8 @@ public struct Transaction: Hashable, Sendable {
         self.recordedAt = recordedAt
         self.status = status
         self.decision = decision
+        self.submittedBy = submittedBy
+        self.review = review
     }
 
     /// The same transaction with its decision, and the status that follows from it.
@@ -49,7 +59,18 @@ public struct Transaction: Hashable, Sendable {
         Transaction(
             id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: counterpartyAccount,
             counterpartyName: counterpartyName, money: money, direction: direction, kind: kind, occurredAt: occurredAt,
-            reference: reference, recordedAt: recordedAt, status: TransactionStatus(outcome: record.decision.outcome), decision: record
+            reference: reference, recordedAt: recordedAt, status: TransactionStatus(outcome: record.decision.outcome), decision: record,
+            submittedBy: submittedBy, review: review
+        )
+    }
+
+    /// The transaction as it was recorded: without its review, if it had one since.
+    public var asRecorded: Transaction {
+        guard review != nil else { return self }
+        return Transaction(
+            id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: counterpartyAccount,
+            counterpartyName: counterpartyName, money: money, direction: direction, kind: kind, occurredAt: occurredAt,
+            reference: reference, recordedAt: recordedAt, status: status, decision: decision, submittedBy: submittedBy
         )
     }
 }

@@ -8,7 +8,7 @@ struct TransactionValidator {
     private var errors: [FieldError] = []
 
     static func validate(
-        _ draft: TransactionDraft, id: TransactionID, tenant: TenantID, now: UTCTimestamp
+        _ draft: TransactionDraft, id: TransactionID, tenant: TenantID, now: UTCTimestamp, submittedBy: ClientID? = nil
     ) throws(ValidationFailed) -> Transaction {
         var v = TransactionValidator()
         let account = v.check("account_id", draft.accountID, "invalid_account", AccountIdentifier.rule) {
@@ -50,7 +50,7 @@ struct TransactionValidator {
         return Transaction(
             id: id, tenantID: tenant, accountID: account, counterpartyAccount: .value(counterparty),
             counterpartyName: name.map { .value($0) }, money: money,
-            direction: direction, kind: kind, occurredAt: occurredAt, reference: reference, recordedAt: now
+            direction: direction, kind: kind, occurredAt: occurredAt, reference: reference, recordedAt: now, submittedBy: submittedBy
         )
     }
 

@@ -37,7 +37,7 @@ public final class InMemoryAccessDirectory: AccessDirectory {
             case .revokeClient(let id, _):
                 guard let client = state.clients[id] else { throw AccessError.unknownClient(id) }
                 guard !client.isRevoked else { throw AccessError.alreadyRevoked(id) }
-            case .insertTransaction, .addDataKey, .activatePolicyBundle, .rememberOutcome:
+            case .insertTransaction, .addDataKey, .activatePolicyBundle, .rememberOutcome, .decideReview:
                 break
             }
         }
@@ -52,7 +52,7 @@ public final class InMemoryAccessDirectory: AccessDirectory {
             case .revokeClient(let id, let at):
                 guard let client = state.clients[id] else { preconditionFailure("checked before") }
                 state.clients[id] = client.revoked(at: at)
-            case .insertTransaction, .addDataKey, .activatePolicyBundle, .rememberOutcome:
+            case .insertTransaction, .addDataKey, .activatePolicyBundle, .rememberOutcome, .decideReview:
                 break
             }
         }

@@ -53,6 +53,8 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                     try access.check(write)
                 case .rememberOutcome(let outcome):
                     try idempotency.check(outcome)
+                case .decideReview(let review):
+                    try transactions.checkReview(review)
                 }
             }
             var staged = logs.withLock { $0 }
@@ -73,6 +75,7 @@ public final class InMemoryRecordKeeper: RecordKeeper {
                 case .activatePolicyBundle(let stored, let activation): policyBundles.apply(stored, activation)
                 case .createTenant, .registerClient, .revokeClient: access.apply(write)
                 case .rememberOutcome(let outcome): idempotency.apply(outcome)
+                case .decideReview(let review): transactions.addReview(review)
                 }
             }
             logs.withLock { $0 = staged }

@@ -12,6 +12,8 @@ public final class InMemoryTransactionRepository: TransactionRepository {
     private let rows = Mutex<[Key: StoredTransaction]>([:])
     /// Ids are unique across tenants, as in PostgreSQL.
     private let ids = Mutex<Set<TransactionID>>([])
+    /// Reviews by transaction, kept beside the rows (as in PostgreSQL's table of their own).
+    private let reviews = Mutex<[TransactionID: Review]>([:])
     /// Rows are read with their data key's row as it is now, as the PostgreSQL adapter joins it.
     public let keys: InMemoryDataKeyStore
 
@@ -33,18 +35,65 @@ public final class InMemoryTransactionRepository: TransactionRepository {
 
     public func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? {
         guard let row = rows.withLock({ $0[Key(tenant: tenant, id: id)] }) else { return nil }
-        return try await withCurrentKey(row)
+        return try await withCurrentKey(withReview(row))
     }
 
-    public func transactions(counterpartyAccountIndex index: UInt32, tenant: TenantID, limit: Int) async throws -> [StoredTransaction] {
-        let matching = rows.withLock { rows in
-            rows.values.filter { $0.tenantID == tenant && $0.counterpartyAccountIndex == index }
-                .sorted { ($0.recordedAt, $0.id.description) > ($1.recordedAt, $1.id.description) }
-                .prefix(limit)
+    public func transactions(
+        counterpartyAccountIndex index: UInt32, tenant: TenantID, after position: TransactionPosition?, limit: Int
+    ) async throws -> [StoredTransaction] {
+        try await page(tenant: tenant, after: position, newestFirst: true, limit: limit) { $0.counterpartyAccountIndex == index }
+    }
+
+    public func transactions(tenant: TenantID, after position: TransactionPosition?, limit: Int) async throws -> [StoredTransaction] {
+        try await page(tenant: tenant, after: position, newestFirst: true, limit: limit) { _ in true }
+    }
+
+    public func awaitingReview(tenant: TenantID, after position: TransactionPosition?, limit: Int) async throws -> [StoredTransaction] {
+        try await page(tenant: tenant, after: position, newestFirst: false, limit: limit) { $0.status == .held && $0.review == nil }
+    }
+
+    /// As PostgreSQL orders them: by (recorded_at, id), ids compared as their canonical text.
+    private func page(
+        tenant: TenantID, after position: TransactionPosition?, newestFirst: Bool, limit: Int,
+        _ matches: (StoredTransaction) -> Bool
+    ) async throws -> [StoredTransaction] {
+        func key(_ at: UTCTimestamp, _ id: TransactionID) -> (Int64, String) { (at.microsecondsSinceEpoch, id.description) }
+        let bound = position.map { key($0.recordedAt, $0.id) }
+        let all = rows.withLock { $0.values.filter { $0.tenantID == tenant } }.map(withReview)
+        let selected = all.filter { row in
+            guard matches(row) else { return false }
+            guard let bound else { return true }
+            return newestFirst ? key(row.recordedAt, row.id) < bound : key(row.recordedAt, row.id) > bound
         }
+        .sorted { newestFirst ? key($0.recordedAt, $0.id) > key($1.recordedAt, $1.id) : key($0.recordedAt, $0.id) < key($1.recordedAt, $1.id) }
+        .prefix(limit)
         var found: [StoredTransaction] = []
-        for row in matching { found.append(try await withCurrentKey(row)) }
+        for row in selected { found.append(try await withCurrentKey(row)) }
         return found
+    }
+
+    /// Throws what the PostgreSQL keeper throws for a review it cannot record.
+    func checkReview(_ review: Review) throws {
+        let id = review.transactionID
+        guard let row = rows.withLock({ $0[Key(tenant: review.tenant, id: id)] }) else { throw TransactionError.notFound(id) }
+        if reviews.withLock({ $0[id] != nil }) { throw ReviewError.alreadyDecided(id) }
+        if row.status != .held { throw ReviewError.notHeld(id) }
+        if row.submittedBy == review.decidedBy { throw ReviewError.makerCannotDecide(id) }
+    }
+
+    func addReview(_ review: Review) {
+        reviews.withLock { $0[review.transactionID] = review }
+    }
+
+    private func withReview(_ row: StoredTransaction) -> StoredTransaction {
+        guard let review = reviews.withLock({ $0[row.id] }) else { return row }
+        return StoredTransaction(
+            id: row.id, tenantID: row.tenantID, accountID: row.accountID, counterpartyAccount: row.counterpartyAccount,
+            counterpartyAccountIndex: row.counterpartyAccountIndex, counterpartyName: row.counterpartyName,
+            counterpartyNameIndex: row.counterpartyNameIndex, money: row.money, direction: row.direction, kind: row.kind,
+            occurredAt: row.occurredAt, reference: row.reference, recordedAt: row.recordedAt, dataKey: row.dataKey,
+            status: row.status, decision: row.decision, submittedBy: row.submittedBy, review: review
+        )
     }
 
     private func withCurrentKey(_ row: StoredTransaction) async throws -> StoredTransaction {

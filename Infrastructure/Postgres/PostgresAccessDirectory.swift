@@ -110,7 +110,7 @@ public struct PostgresAccessDirectory: AccessDirectory {
             var found = false
             for try await _ in exists { found = true }
             throw found ? AccessError.alreadyRevoked(id) : AccessError.unknownClient(id)
-        case .insertTransaction, .addDataKey, .activatePolicyBundle, .rememberOutcome:
+        case .insertTransaction, .addDataKey, .activatePolicyBundle, .rememberOutcome, .decideReview:
             preconditionFailure("not an access write")
         }
     }

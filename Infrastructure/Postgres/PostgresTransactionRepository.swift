@@ -17,7 +17,7 @@ public struct PostgresTransactionRepository: TransactionRepository {
         self.logger = logger
     }
 
-    /// Inserts rows bound as 18 arrays, `$1` to `$18` (`appendRowArrays`), skipping any whose id is
+    /// Inserts rows bound as 19 arrays, `$1` to `$19` (`appendRowArrays`), skipping any whose id is
     /// taken, and returns the ids inserted. A taken id is not an error here: the record keepers fail
     /// that change alone, with `TransactionError.duplicateID`. The text and the number of parameters
     /// never change, whatever the number of rows, so the statement is prepared once per connection.
@@ -26,20 +26,20 @@ public struct PostgresTransactionRepository: TransactionRepository {
     static let insertRowsSQL = """
         INSERT INTO transactions (tenant_id, id, account_id, data_key_id, counterparty_account_ct, counterparty_account_bidx,
                                   counterparty_name_ct, counterparty_name_bidx, amount_minor, currency,
-                                  direction, kind, occurred_at, reference, recorded_at, status, decision_id, decision)
+                                  direction, kind, occurred_at, reference, recorded_at, status, decision_id, decision, submitted_by)
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bytea[], $6::int4[], $7::bytea[], $8::int4[],
                              $9::bigint[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[],
-                             $16::text[], $17::uuid[], $18::bytea[])
+                             $16::text[], $17::uuid[], $18::bytea[], $19::uuid[])
             AS u(tenant_id, id, account_id, data_key_id, counterparty_account_ct, counterparty_account_bidx,
                  counterparty_name_ct, counterparty_name_bidx, amount_minor, currency,
-                 direction, kind, occurred_at, reference, recorded_at, status, decision_id, decision)
+                 direction, kind, occurred_at, reference, recorded_at, status, decision_id, decision, submitted_by)
         ORDER BY id
         ON CONFLICT (id) DO NOTHING
         RETURNING id
         """
-    static let rowArrayCount = 18
+    static let rowArrayCount = 19
 
-    /// Binds `rows` as the 18 column arrays of `insertRowsSQL`. Every row is sealed.
+    /// Binds `rows` as the 19 column arrays of `insertRowsSQL`. Every row is sealed.
     static func appendRowArrays(_ rows: [StoredTransaction], to bindings: inout PostgresBindings) {
         let n = rows.count
         var tenants = PostgresArrayBind.uuids(capacity: n), ids = PostgresArrayBind.uuids(capacity: n)
@@ -51,6 +51,7 @@ public struct PostgresTransactionRepository: TransactionRepository {
         var occurred = PostgresArrayBind.timestamptzs(capacity: n), references = PostgresArrayBind.texts(capacity: n)
         var recorded = PostgresArrayBind.timestamptzs(capacity: n), statuses = PostgresArrayBind.texts(capacity: n)
         var decisionIDs = PostgresArrayBind.uuids(capacity: n), decisions = PostgresArrayBind.byteas(capacity: n, bytesEach: 1_024)
+        var makers = PostgresArrayBind.uuids(capacity: n)
         for t in rows {
             guard case .sealed(let account) = t.counterpartyAccount, let key = t.dataKey else {
                 preconditionFailure("only sealed rows are written")
@@ -73,20 +74,22 @@ public struct PostgresTransactionRepository: TransactionRepository {
             statuses.append(t.status.rawValue)
             decisionIDs.append(t.decision?.decision.id)
             decisions.append(bytes: t.decision?.canonicalJSON.canonicalBytes)
+            makers.append(t.submittedBy?.rawValue)
         }
         for column in [tenants, ids, accounts, keys, counterparties, counterpartyIndexes, names, nameIndexes, amounts, currencies,
-                       directions, kinds, occurred, references, recorded, statuses, decisionIDs, decisions] {
+                       directions, kinds, occurred, references, recorded, statuses, decisionIDs, decisions, makers] {
             bindings.append(column)
         }
     }
 
-    /// The columns a stored row is read with, its data key's row joined (same tenant).
+    /// The columns a stored row is read with, its data key's row and its review joined (same tenant).
     static let selectStoredSQL = """
         SELECT t.id, t.tenant_id, t.account_id, t.counterparty_account, t.counterparty_account_ct, t.counterparty_account_bidx,
                t.counterparty_name_ct, t.counterparty_name_bidx, t.amount_minor, t.currency, t.direction, t.kind,
                t.occurred_at, t.reference, t.recorded_at, k.id, k.subject, k.version, k.status, k.kek_version, k.wrapped,
-               t.status, t.decision_id, t.decision
+               t.status, t.decision_id, t.decision, t.submitted_by, r.verdict, r.reason, r.decided_by, r.decided_at
         FROM transactions t LEFT JOIN data_keys k ON k.id = t.data_key_id AND k.tenant_id = t.tenant_id
+        LEFT JOIN transaction_reviews r ON r.transaction_id = t.id AND r.tenant_id = t.tenant_id
         """
 
     public func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? {
@@ -108,20 +111,45 @@ public struct PostgresTransactionRepository: TransactionRepository {
         }
     }
 
-    public func transactions(counterpartyAccountIndex index: UInt32, tenant: TenantID, limit: Int) async throws -> [StoredTransaction] {
+    public func transactions(
+        counterpartyAccountIndex index: UInt32, tenant: TenantID, after position: TransactionPosition?, limit: Int
+    ) async throws -> [StoredTransaction] {
+        try await page("find transactions", where: "t.counterparty_account_bidx = $2", Int32(bitPattern: index),
+                       tenant: tenant, after: position, newestFirst: true, limit: limit)
+    }
+
+    public func transactions(tenant: TenantID, after position: TransactionPosition?, limit: Int) async throws -> [StoredTransaction] {
+        try await page("list transactions", where: "$2::int4 IS NULL", Int32?.none, tenant: tenant, after: position, newestFirst: true, limit: limit)
+    }
+
+    public func awaitingReview(tenant: TenantID, after position: TransactionPosition?, limit: Int) async throws -> [StoredTransaction] {
+        try await page("list reviews", where: "t.status = 'held' AND r.transaction_id IS NULL AND $2::int4 IS NULL", Int32?.none,
+                       tenant: tenant, after: position, newestFirst: false, limit: limit)
+    }
+
+    /// A keyset page of the tenant's rows matching `condition` (which names `$2`, bound to
+    /// `value`): ordered by (recorded_at, id), strictly after `position` in that order.
+    private func page(
+        _ operation: String, where condition: String, _ value: Int32?, tenant: TenantID, after position: TransactionPosition?,
+        newestFirst: Bool, limit: Int
+    ) async throws -> [StoredTransaction] {
         precondition((1...1_000).contains(limit), "1 to 1,000 rows")
-        return try await DatabaseFailure.wrapping("find transactions") {
+        let (comparison, order) = newestFirst ? ("<", "DESC") : (">", "ASC")
+        return try await DatabaseFailure.wrapping(operation) {
             try await usage.track {
                 let rows = try await client.query(
                     PostgresQuery(
                         unsafeSQL: Self.selectStoredSQL + """
-                             WHERE t.tenant_id = $1 AND t.counterparty_account_bidx = $2
-                            ORDER BY t.recorded_at DESC, t.id DESC LIMIT $3
+                             WHERE t.tenant_id = $1 AND \(condition)
+                              AND ($3::timestamptz IS NULL OR (t.recorded_at, t.id) \(comparison) ($3, $4::uuid))
+                            ORDER BY t.recorded_at \(order), t.id \(order) LIMIT $5
                             """,
                         binds: {
-                            var binds = PostgresBindings(capacity: 3)
+                            var binds = PostgresBindings(capacity: 5)
                             binds.append(tenant.rawValue)
-                            binds.append(Int32(bitPattern: index))
+                            binds.append(value)
+                            binds.append(position?.recordedAt)
+                            binds.append(position?.id.rawValue)
                             binds.append(Int64(limit))
                             return binds
                         }()
@@ -133,6 +161,42 @@ public struct PostgresTransactionRepository: TransactionRepository {
                 return found
             }
         }
+    }
+
+    /// Records a review inside the keeper's transaction. The insert names its rules (the tenant's
+    /// held transaction, not the checker's own); when it inserts nothing, the reason is read
+    /// back. A concurrent decision on the same transaction makes this wait for it, then find it.
+    static func insert(_ review: Review, on connection: PostgresConnection, logger: Logger) async throws {
+        let id = review.transactionID
+        let rows = try await connection.query(
+            """
+            INSERT INTO transaction_reviews (tenant_id, transaction_id, verdict, reason, decided_by, decided_at)
+            SELECT t.tenant_id, t.id, \(review.verdict.rawValue), \(review.reason.value), \(review.decidedBy.rawValue), \(review.decidedAt)
+            FROM transactions t
+            WHERE t.id = \(id.rawValue) AND t.tenant_id = \(review.tenant.rawValue) AND t.status = 'held'
+              AND t.submitted_by IS DISTINCT FROM \(review.decidedBy.rawValue)
+            ON CONFLICT (transaction_id) DO NOTHING
+            RETURNING 1
+            """,
+            logger: logger
+        )
+        var inserted = false
+        for try await _ in rows { inserted = true }
+        if inserted { return }
+        let found = try await connection.query(
+            """
+            SELECT t.status, t.submitted_by, EXISTS (SELECT 1 FROM transaction_reviews r WHERE r.transaction_id = t.id)
+            FROM transactions t WHERE t.id = \(id.rawValue) AND t.tenant_id = \(review.tenant.rawValue)
+            """,
+            logger: logger
+        )
+        for try await (status, maker, reviewed) in found.decode((String, UUID?, Bool).self) {
+            if reviewed { throw ReviewError.alreadyDecided(id) }
+            if status != TransactionStatus.held.rawValue { throw ReviewError.notHeld(id) }
+            if maker == review.decidedBy.rawValue { throw ReviewError.makerCannotDecide(id) }
+            throw CorruptRow(table: "transaction_reviews", key: id.description)
+        }
+        throw TransactionError.notFound(id)
     }
 
     /// Rebuilds a stored row from `selectStoredSQL`'s columns, re-checking every value: a row that
@@ -185,13 +249,24 @@ public struct PostgresTransactionRepository: TransactionRepository {
             else { throw corrupt }
             decision = record
         }
+        var review: Review?
+        if let verdictName = try r[25].decode(String?.self) {
+            guard status == .held, let verdict = Review.Verdict(rawValue: verdictName),
+                  let reason = ReviewReason(try r[26].decode(String.self))
+            else { throw corrupt }
+            review = Review(
+                transactionID: TransactionID(id), tenant: tenant, verdict: verdict, reason: reason,
+                decidedBy: ClientID(try r[27].decode(UUID.self)), decidedAt: try r[28].decode(UTCTimestamp.self)
+            )
+        }
         return StoredTransaction(
             id: TransactionID(id), tenantID: tenant, accountID: accountID, counterpartyAccount: account,
             counterpartyAccountIndex: try r[5].decode(Int32?.self).map { UInt32(bitPattern: $0) },
             counterpartyName: try sealed(6).map { .sealed($0) },
             counterpartyNameIndex: try r[7].decode(Int32?.self).map { UInt32(bitPattern: $0) },
             money: money, direction: direction, kind: kind, occurredAt: try r[12].decode(UTCTimestamp.self),
-            reference: reference, recordedAt: try r[14].decode(UTCTimestamp.self), dataKey: key, status: status, decision: decision
+            reference: reference, recordedAt: try r[14].decode(UTCTimestamp.self), dataKey: key, status: status, decision: decision,
+            submittedBy: try r[24].decode(UUID?.self).map(ClientID.init), review: review
         )
     }
 }

@@ -11,6 +11,9 @@ public struct HTTPDependencies: Sendable {
     public var recordTransaction: RecordTransaction
     public var getTransaction: GetTransaction
     public var findTransactions: FindTransactions
+    public var listTransactions: ListTransactions
+    public var listReviews: ListReviews
+    public var decideReview: DecideReview
     public var getDecision: GetDecision
     public var replayDecision: ReplayDecision
     public var readAuditLog: ReadAuditLog
@@ -30,6 +33,7 @@ public struct HTTPDependencies: Sendable {
 
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
+        listTransactions: ListTransactions, listReviews: ListReviews, decideReview: DecideReview,
         getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
         idempotency: any IdempotencyStore, auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil,
@@ -39,6 +43,9 @@ public struct HTTPDependencies: Sendable {
         self.recordTransaction = recordTransaction
         self.getTransaction = getTransaction
         self.findTransactions = findTransactions
+        self.listTransactions = listTransactions
+        self.listReviews = listReviews
+        self.decideReview = decideReview
         self.getDecision = getDecision
         self.replayDecision = replayDecision
         self.readAuditLog = readAuditLog
@@ -69,7 +76,12 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     let scoped = Scoped(authorize: dependencies.authorize)
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,
+        listAll: dependencies.listTransactions,
         decision: dependencies.getDecision, replay: dependencies.replayDecision,
+        idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
+    ).register(on: v1, scoped: scoped)
+    ReviewRoutes(
+        list: dependencies.listReviews, decide: dependencies.decideReview, get: dependencies.getTransaction,
         idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1, scoped: scoped)
     AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1, scoped: scoped)

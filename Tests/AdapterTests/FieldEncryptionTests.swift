@@ -79,10 +79,10 @@ import Testing
             #expect(read.counterpartyName?.value?.value == "  Zoë   Müller ")
             _ = try await world.pay("ACC-2", to: "FR7630006000011234567890189")
             // Exact match only; normalisation ignores case.
-            let found = try await world.find(counterpartyAccount: "de44500105175407324931", tenant: Fixtures.tenantA, limit: 10, context: World.context)
+            let found = try await world.find(counterpartyAccount: "de44500105175407324931", tenant: Fixtures.tenantA, limit: 10, context: World.context).items
             #expect(found.map(\.id) == [paid.id])
-            #expect(try await world.find(counterpartyAccount: "DE44500105175407324932", tenant: Fixtures.tenantA, limit: 10, context: World.context).isEmpty)
-            #expect(try await world.find(counterpartyAccount: "DE44500105175407324931", tenant: Fixtures.tenantB, limit: 10, context: World.context).isEmpty,
+            #expect(try await world.find(counterpartyAccount: "DE44500105175407324932", tenant: Fixtures.tenantA, limit: 10, context: World.context).items.isEmpty)
+            #expect(try await world.find(counterpartyAccount: "DE44500105175407324931", tenant: Fixtures.tenantB, limit: 10, context: World.context).items.isEmpty,
                     "another tenant's index keys differ, and its rows are never read")
         }
     }
@@ -135,8 +135,8 @@ import Testing
                 #expect(read.money == transaction.money && read.accountID == transaction.accountID, "the rest of the row stays")
             }
             #expect(try await world.read(kept.id) == kept)
-            #expect(try await world.find(counterpartyAccount: "GB33BUKB20201555555555", tenant: Fixtures.tenantA, limit: 10, context: World.context).isEmpty)
-            #expect(try await world.find(counterpartyAccount: "GB94BARC10201530093459", tenant: Fixtures.tenantA, limit: 10, context: World.context).map(\.id) == [kept.id])
+            #expect(try await world.find(counterpartyAccount: "GB33BUKB20201555555555", tenant: Fixtures.tenantA, limit: 10, context: World.context).items.isEmpty)
+            #expect(try await world.find(counterpartyAccount: "GB94BARC10201530093459", tenant: Fixtures.tenantA, limit: 10, context: World.context).items.map(\.id) == [kept.id])
             #expect(try await world.scalar("SELECT count(*) FROM data_keys WHERE status = 'destroyed' AND wrapped IS NULL") == 1)
             await #expect(throws: KeyOperationError.noLiveKeys) {
                 _ = try await ShredSubject(administration: world.administration)(
@@ -320,7 +320,7 @@ import Testing
             #expect(moved.rows == 1)
             #expect(try await world.read(TransactionID(id)) == before)
             #expect(try await world.scalar("SELECT count(*) FROM transactions WHERE counterparty_account IS NOT NULL") == 0)
-            #expect(try await world.find(counterpartyAccount: "OLD-COUNTERPARTY-77", tenant: Fixtures.tenantA, limit: 5, context: World.context).count == 1)
+            #expect(try await world.find(counterpartyAccount: "OLD-COUNTERPARTY-77", tenant: Fixtures.tenantA, limit: 5, context: World.context).items.count == 1)
         }
     }
 

@@ -75,7 +75,7 @@ import Testing
 
     @Test func databaseFailuresNameTheSQLStateNotTheMessage() async throws {
         try await TestDatabase.withDatabase { client, _ in
-            _ = try await client.query("DROP TABLE transactions", logger: logger)
+            _ = try await client.query("DROP TABLE transactions CASCADE", logger: logger)
             let repository = PostgresTransactionRepository(client: client, usage: PoolUsage(connectionsMax: 2), logger: logger)
             let keeper = PostgresRecordKeeper(
                 client: client, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: PoolUsage(connectionsMax: 2), logger: logger

@@ -127,11 +127,11 @@ enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible
             for transaction in mine { try await store.add(transaction) }
             try await store.add(Fixtures.transaction(tenant: Fixtures.tenantB))
             let index = try #require(Sealing.seal(mine[0]).counterpartyAccountIndex)
-            let found = try await store.repository.transactions(counterpartyAccountIndex: index, tenant: Fixtures.tenantA, limit: 10)
+            let found = try await store.repository.transactions(counterpartyAccountIndex: index, tenant: Fixtures.tenantA, after: nil, limit: 10)
             #expect(Set(found.map(\.id)) == Set(mine.map(\.id)))
             #expect(found.allSatisfy { $0.tenantID == Fixtures.tenantA })
-            #expect(try await store.repository.transactions(counterpartyAccountIndex: index, tenant: Fixtures.tenantA, limit: 2).count == 2)
-            #expect(try await store.repository.transactions(counterpartyAccountIndex: index ^ 1, tenant: Fixtures.tenantA, limit: 10).isEmpty)
+            #expect(try await store.repository.transactions(counterpartyAccountIndex: index, tenant: Fixtures.tenantA, after: nil, limit: 2).count == 2)
+            #expect(try await store.repository.transactions(counterpartyAccountIndex: index ^ 1, tenant: Fixtures.tenantA, after: nil, limit: 10).isEmpty)
         }
     }
 }

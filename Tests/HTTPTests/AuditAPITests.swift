@@ -57,6 +57,20 @@ import TestSupport
                 return MerkleTree.leafHash(leaf)
             }
             #expect(MerkleTree.root(leafHashes: leafHashes) == checkpoint.rootHash)
+            #expect(page["next_cursor"] is NSNull && page["tree_size"] as? Int == 3)
+
+            // The same entries in pages of two, through the opaque cursor.
+            let first = try object(try await client.execute(uri: "/v1/audit/entries?limit=2", method: .get, headers: jsonHeaders()))
+            #expect((first["entries"] as? [[String: Any]])?.compactMap { $0["index"] as? Int } == [0, 1])
+            let cursor = try #require(first["next_cursor"] as? String)
+            let second = try object(try await client.execute(uri: "/v1/audit/entries?limit=2&cursor=\(cursor)", method: .get, headers: jsonHeaders()))
+            #expect((second["entries"] as? [[String: Any]])?.compactMap { $0["index"] as? Int } == [2])
+            #expect(second["next_cursor"] is NSNull)
+            let mixed = try await client.execute(uri: "/v1/audit/entries?start=0&cursor=\(cursor)", method: .get, headers: jsonHeaders())
+            try expectProblem(mixed, status: .badRequest, slug: "bad-request")
+            let foreignList = try await client.execute(uri: "/v1/audit/entries?cursor=\(PageCursor(list: "transactions", position: .index(1)).token)",
+                                                       method: .get, headers: jsonHeaders())
+            try expectProblem(foreignList, status: .badRequest, slug: "invalid-cursor")
 
             let inclusion = try object(try await client.execute(uri: "/v1/audit/proofs/inclusion?index=1", method: .get, headers: jsonHeaders()))
             let proof = try #require((inclusion["hashes"] as? [String])?.compactMap { Data(base64Encoded: $0).map { Array($0) } })
@@ -101,7 +115,7 @@ import TestSupport
             try await recordThreeAndCheckpoint(client)
             let missing = try await client.execute(uri: "/v1/audit/entries?limit=x", method: .get, headers: jsonHeaders())
             let problem = try expectProblem(missing, status: .unprocessableContent, slug: "validation-failed")
-            #expect(Set((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["start", "limit"])
+            #expect(Set((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["limit"])
             let beyond = try await client.execute(uri: "/v1/audit/proofs/inclusion?index=3", method: .get, headers: jsonHeaders())
             try expectProblem(beyond, status: .unprocessableContent, slug: "validation-failed")
             let badTo = try expectProblem(

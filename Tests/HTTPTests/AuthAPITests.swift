@@ -17,6 +17,9 @@ import TestSupport
     static let routes: [(HTTPRequest.Method, String, Scope)] = [
         (.post, "/v1/transactions", .transactionsWrite),
         (.get, "/v1/transactions?counterparty_account=DE89370400440532013000", .transactionsRead),
+        (.get, "/v1/transactions?limit=10", .transactionsRead),
+        (.get, "/v1/reviews", .reviewsDecide),
+        (.post, "/v1/reviews/\(UUID().uuidString)", .reviewsDecide),
         (.get, "/v1/transactions/\(UUID().uuidString)", .transactionsRead),
         (.get, "/v1/transactions/\(UUID().uuidString)/decision", .transactionsRead),
         (.get, "/v1/transactions/\(UUID().uuidString)/decision/replay", .transactionsRead),

@@ -98,7 +98,13 @@ import TestSupport
         struct Exploding: TransactionRepository, TransactionHistory, RecordKeeper, AuditLogStore {
             struct Secret: Error, CustomStringConvertible { var description: String { "card 4111111111111111 at db-7" } }
             func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? { throw Secret() }
-            func transactions(counterpartyAccountIndex index: UInt32, tenant: TenantID, limit: Int) async throws -> [StoredTransaction] {
+            func transactions(
+                counterpartyAccountIndex index: UInt32, tenant: TenantID, after position: TransactionPosition?, limit: Int
+            ) async throws -> [StoredTransaction] { throw Secret() }
+            func transactions(tenant: TenantID, after position: TransactionPosition?, limit: Int) async throws -> [StoredTransaction] {
+                throw Secret()
+            }
+            func awaitingReview(tenant: TenantID, after position: TransactionPosition?, limit: Int) async throws -> [StoredTransaction] {
                 throw Secret()
             }
             func commit(_ change: AuditedChange) async throws -> [AuditReceipt] { throw Secret() }

@@ -78,7 +78,7 @@ import TestSupport
     }
 
     @Test(arguments: [
-        "/v1/transactions", "/v1/transactions?counterparty_account=", "/v1/transactions?counterparty_account=A&limit=0",
+        "/v1/transactions?counterparty_account=", "/v1/transactions?limit=0", "/v1/transactions?counterparty_account=A&limit=0",
         "/v1/transactions?counterparty_account=A&limit=101", "/v1/transactions?counterparty_account=A&limit=x",
         "/v1/transactions?counterparty_account=" + String(repeating: "A", count: 65),
     ])

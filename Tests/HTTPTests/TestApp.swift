@@ -44,6 +44,9 @@ func makeApp(
         ),
         getTransaction: GetTransaction(repository: repository, keeper: keeper, fields: fields),
         findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
+        listTransactions: ListTransactions(repository: repository, keeper: keeper, fields: fields),
+        listReviews: ListReviews(repository: repository, keeper: keeper, fields: fields),
+        decideReview: DecideReview(repository: repository, keeper: keeper, clock: clock),
         getDecision: GetDecision(repository: repository, keeper: keeper),
         replayDecision: ReplayDecision(repository: repository, keeper: keeper, fields: fields, bundles: bundles),
         readAuditLog: ReadAuditLog(store: store, keys: testKeyring), idempotency: idempotency, auditOrigins: AuditOrigins(),
@@ -62,7 +65,7 @@ func makeApp(
 let testTokenSigner = try! SodiumTokenSigner(seed: [UInt8](repeating: 43, count: 32))
 let testAccess = InMemoryAccessDirectory(
     seeding: [Fixtures.tenantA, Fixtures.tenantB].map { Tenant(id: $0, name: try! TenantName("Tenant \($0)"), createdAt: Fixtures.now) },
-    clients: [Fixtures.tenantA, Fixtures.tenantB].map { TestTokens.client(of: $0) } + [TestTokens.revokedClient]
+    clients: [Fixtures.tenantA, Fixtures.tenantB].map { TestTokens.client(of: $0) } + [TestTokens.revokedClient, TestTokens.checker]
 )
 
 enum TestTokens {
@@ -71,6 +74,13 @@ enum TestTokens {
     static let revokedClient = APIClient(
         id: ClientID(UUID(uuidString: "0c000000-0000-4000-8000-00000000000c")!), tenant: Fixtures.tenantA, scopes: Scope.allCases, roles: [],
         secretHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", createdAt: Fixtures.now, revokedAt: Fixtures.now
+    )
+
+    /// A second client of tenant A: the checker of the maker-checker tests (the maker is tenant A's
+    /// first client, whose tokens `jsonHeaders` sends).
+    static let checker = APIClient(
+        id: ClientID(UUID(uuidString: "0d000000-0000-4000-8000-00000000000d")!), tenant: Fixtures.tenantA, scopes: Scope.allCases, roles: [],
+        secretHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", createdAt: Fixtures.now
     )
 
     static func client(of tenant: TenantID) -> APIClient {
@@ -98,10 +108,10 @@ extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
 }
 
-/// JSON headers with a bearer token of `tenant`'s client holding `scopes` (none without a tenant).
-func jsonHeaders(tenant: TenantID? = Fixtures.tenantA, scopes: [Scope] = Scope.allCases) -> HTTPFields {
+/// JSON headers with a bearer token of `tenant`'s client (or of `client`) holding `scopes` (none without a tenant).
+func jsonHeaders(tenant: TenantID? = Fixtures.tenantA, scopes: [Scope] = Scope.allCases, client: ClientID? = nil) -> HTTPFields {
     var headers: HTTPFields = [.contentType: "application/json"]
-    if let tenant { headers[.authorization] = "Bearer " + TestTokens.token(tenant: tenant, scopes: scopes) }
+    if let tenant { headers[.authorization] = "Bearer " + TestTokens.token(tenant: tenant, scopes: scopes, client: client) }
     return headers
 }
 

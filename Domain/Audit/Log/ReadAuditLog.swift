@@ -73,16 +73,16 @@ public struct ReadAuditLog: Sendable {
 
     /// Entries `start ..< start + limit` that the latest checkpoint covers (only checkpointed
     /// entries are served, so that everything served can be proven).
-    public func entries(origin: String, start: UInt64, limit: Int) async throws -> [(index: UInt64, leaf: [UInt8])] {
+    public func entries(origin: String, start: UInt64, limit: Int) async throws -> (entries: [(index: UInt64, leaf: [UInt8])], treeSize: UInt64) {
         guard (1...Self.entriesPerPageMax).contains(limit) else {
             throw Self.outOfRange(field: "limit", reason: "must be from 1 to \(Self.entriesPerPageMax)")
         }
         let size = try await checkpointedSize(origin: origin)
-        guard start < size else { return [] }
+        guard start < size else { return ([], size) }
         let count = Int(min(UInt64(limit), size - start))
         let leaves = try await store.entries(origin: origin, from: start, count: count)
         guard leaves.count == count else { throw StoredEntriesMissing(origin: origin, from: start + UInt64(leaves.count)) }
-        return leaves.enumerated().map { (start + UInt64($0.offset), $0.element) }
+        return (leaves.enumerated().map { (start + UInt64($0.offset), $0.element) }, size)
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` (default: the latest checkpoint's).

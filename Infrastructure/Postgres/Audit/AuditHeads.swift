@@ -84,7 +84,7 @@ struct InsertRowsAndLockLogs: PostgresPreparedStatement {
         WITH inserted AS (\(PostgresTransactionRepository.insertRowsSQL))
         SELECT id, NULL::text, NULL::boolean, NULL::bigint, NULL::bytea, NULL::bytea FROM inserted
         UNION ALL
-        SELECT NULL::uuid, origin, registered, idx, leaf_hash, leaf FROM custos_audit_lock_logs($19::text[], $20::uuid[])
+        SELECT NULL::uuid, origin, registered, idx, leaf_hash, leaf FROM custos_audit_lock_logs($20::text[], $21::uuid[])
         """
 
     enum Row {
@@ -164,15 +164,15 @@ struct InsertEntries: PostgresPreparedStatement {
     }
 }
 
-/// A whole batch in one autocommit statement (migrations/0009, columns of 0011 and 0012): the business rows, the tails the
+/// A whole batch in one autocommit statement (migrations/0009, columns of 0011, 0012 and 0015): the business rows, the tails the
 /// entries were built on, and the entries. The function raises (and the statement rolls back) on
 /// a taken id (`CU001`) or a tail that moved (`CU002`); the caller then takes the general path.
 struct AppendOnTail: PostgresPreparedStatement {
     static let sql = """
         SELECT custos_audit_append_on_tail($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::bytea[], $6::int4[], $7::bytea[],
             $8::int4[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[],
-            $16::text[], $17::uuid[], $18::bytea[],
-            $19::text[], $20::uuid[], $21::bigint[], $22::bytea[], $23::text[], $24::bigint[], $25::bytea[], $26::bytea[])
+            $16::text[], $17::uuid[], $18::bytea[], $19::uuid[],
+            $20::text[], $21::uuid[], $22::bigint[], $23::bytea[], $24::text[], $25::bigint[], $26::bytea[], $27::bytea[])
         """
     typealias Row = ()
 

@@ -92,7 +92,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         // Batches hold transaction rows and entries; any other write (keys) takes its own transaction.
         switch change.writes.first {
         case nil, .insertTransaction?: guard change.writes.count <= 1 else { return try await single.commit(change) }
-        case .addDataKey?, .activatePolicyBundle?, .createTenant?, .registerClient?, .revokeClient?, .rememberOutcome?: return try await single.commit(change)
+        case .addDataKey?, .activatePolicyBundle?, .createTenant?, .registerClient?, .revokeClient?, .rememberOutcome?, .decideReview?: return try await single.commit(change)
         }
         for event in change.events {
             try AuditLeaf.checkBounds(

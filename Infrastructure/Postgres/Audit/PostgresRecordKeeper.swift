@@ -71,6 +71,8 @@ public struct PostgresRecordKeeper: RecordKeeper {
                 try await PostgresAccessDirectory.apply(write, on: connection, logger: logger)
             case .rememberOutcome(let outcome):
                 try await PostgresIdempotencyStore.insert(outcome, on: connection, logger: logger)
+            case .decideReview(let review):
+                try await PostgresTransactionRepository.insert(review, on: connection, logger: logger)
             }
         }
         let scopes = Dictionary(change.events.map { (origins.origin(of: $0.scope), $0.scope) }, uniquingKeysWith: { a, _ in a })

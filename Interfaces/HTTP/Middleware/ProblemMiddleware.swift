@@ -87,6 +87,9 @@ struct ProblemMiddleware: RouterMiddleware {
             "this Idempotency-Key was used by this client for a different request (another body or route); nothing was done"
         case IdempotencyError.keyTaken, IdempotencyError.keyInUse:
             "a request with this Idempotency-Key is in progress; retry with the same key"
+        case ReviewError.notHeld: "this transaction is not held for review (it was posted or declined by its policy decision)"
+        case ReviewError.alreadyDecided: "this transaction was reviewed already; the first decision stands"
+        case ReviewError.makerCannotDecide: "the client that submitted this transaction may not review it: another client must"
         case is ReadAuditLog.Failure: "this tenant's audit log has no signed checkpoint yet"
         case is PolicyUnavailable: "no policy bundle is active, so no transaction can be decided; nothing was recorded"
         case is DecisionNotFound: "this transaction was recorded before policy decisions and has none"

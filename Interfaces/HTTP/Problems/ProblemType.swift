@@ -33,6 +33,13 @@ public struct ProblemType: Hashable, Sendable {
         slug: "idempotency-key-reused", title: "Idempotency key used for another request", status: .unprocessableContent)
     public static let idempotencyKeyInUse = ProblemType(
         slug: "idempotency-key-in-use", title: "Idempotency key in use", status: .conflict)
+    public static let invalidCursor = ProblemType(slug: "invalid-cursor", title: "Invalid page cursor", status: .badRequest)
+    public static let reviewNotPending = ProblemType(
+        slug: "review-not-pending", title: "Transaction is not awaiting review", status: .conflict)
+    public static let reviewAlreadyDecided = ProblemType(
+        slug: "review-already-decided", title: "Transaction was reviewed already", status: .conflict)
+    public static let makerCannotDecide = ProblemType(
+        slug: "maker-cannot-decide", title: "The submitter may not review", status: .forbidden)
     public static let auditLogEmpty = ProblemType(
         slug: "audit-log-empty", title: "Audit log has no checkpoint yet", status: .notFound)
     public static let fieldUndecryptable = ProblemType(
@@ -59,7 +66,8 @@ public struct ProblemType: Hashable, Sendable {
 
     public static let all: [ProblemType] = [
         .malformedJSON, .unauthenticated, .invalidToken, .insufficientScope, .rateLimited, .bodyTooLarge, .unsupportedMediaType, .validationFailed,
-        .transactionNotFound, .transactionConflict, .invalidIdempotencyKey, .idempotencyKeyReused, .idempotencyKeyInUse, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
+        .transactionNotFound, .transactionConflict, .invalidIdempotencyKey, .idempotencyKeyReused, .idempotencyKeyInUse,
+        .invalidCursor, .reviewNotPending, .reviewAlreadyDecided, .makerCannotDecide, .auditLogEmpty, .fieldUndecryptable, .dataKeyUnavailable, .dataKeyConflict,
         .noActivePolicy, .decisionNotFound, .decisionRecordCorrupt, .invalidPolicy,
         .routeNotFound, .methodNotAllowed, .badRequest,
         .notReady, .internalError,

@@ -7,6 +7,7 @@ import Hummingbird
 /// `text/plain`, entries, RFC 9162 proofs, and the verifier keys. Everything is scoped to the
 /// caller's tenant log; hashes and entries are standard base64.
 struct AuditRoutes {
+    static let entriesList = "audit-entries"
     let read: ReadAuditLog
     let origins: AuditOrigins
 
@@ -30,20 +31,45 @@ struct AuditRoutes {
     }
 
     @Sendable func entries(_ request: Request, context: CustosRequestContext) async throws -> Response {
-        let query = try QueryNumbers(request, required: ["start"], optional: ["limit"])
+        // `cursor` (a page's `next_cursor`) or `start` (an index: auditors address entries by it).
+        let query = try QueryNumbers(request, required: [], optional: ["start", "limit"])
+        var start = query["start"] ?? 0
+        if let token = request.uri.queryParameters["cursor"].map(String.init) {
+            guard query["start"] == nil else { throw ProblemError(.badRequest, detail: "give start or cursor, not both") }
+            guard let cursor = PageCursor(token: token, list: Self.entriesList), case .index(let index) = cursor.position else {
+                throw ProblemError(.invalidCursor, detail: "cursor is not a next_cursor of this list; start again without one")
+            }
+            start = index
+        }
         let limit = query["limit"].map { Int(min($0, UInt64(Int.max))) } ?? 100
-        let page = try await read.entries(origin: try origin(context), start: query["start"]!, limit: limit)
+        let page = try await read.entries(origin: try origin(context), start: start, limit: limit)
         struct Entry: Encodable {
             let index: UInt64
             let leaf: String
             let leafHash: String
             enum CodingKeys: String, CodingKey { case index, leaf, leafHash = "leaf_hash" }
         }
-        struct Page: Encodable { let entries: [Entry] }
-        return JSONBody.response(Page(entries: page.map {
-            Entry(index: $0.index, leaf: Data($0.leaf).base64EncodedString(),
-                  leafHash: Data(MerkleTree.leafHash($0.leaf)).base64EncodedString())
-        }), status: .ok)
+        struct Page: Encodable {
+            let entries: [Entry]
+            let treeSize: UInt64
+            let nextCursor: String?
+            enum CodingKeys: String, CodingKey { case entries, treeSize = "tree_size", nextCursor = "next_cursor" }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(entries, forKey: .entries)
+                try container.encode(treeSize, forKey: .treeSize)
+                try container.encode(nextCursor, forKey: .nextCursor)
+            }
+        }
+        // Up to the latest checkpoint: a page ending below it has a next one.
+        let next = page.entries.last.map { $0.index + 1 }.flatMap { $0 < page.treeSize ? $0 : nil }
+        return JSONBody.response(Page(
+            entries: page.entries.map {
+                Entry(index: $0.index, leaf: Data($0.leaf).base64EncodedString(), leafHash: Data(MerkleTree.leafHash($0.leaf)).base64EncodedString())
+            },
+            treeSize: page.treeSize,
+            nextCursor: next.map { PageCursor(list: Self.entriesList, position: .index($0)).token }
+        ), status: .ok)
     }
 
     @Sendable func inclusion(_ request: Request, context: CustosRequestContext) async throws -> Response {

@@ -67,9 +67,12 @@ enum TransactionJSON {
         let recordedAt: String
         let status: String
         let decision: DecisionSummary?
+        let submittedBy: String?
+        let review: ReviewJSON?
 
         enum CodingKeys: String, CodingKey {
-            case id, currency, direction, kind, reference, erased, status, decision
+            case id, currency, direction, kind, reference, erased, status, decision, review
+            case submittedBy = "submitted_by"
             case accountID = "account_id"
             case counterpartyAccount = "counterparty_account"
             case counterpartyName = "counterparty_name"
@@ -103,8 +106,10 @@ enum TransactionJSON {
             occurredAt = t.occurredAt.rfc3339
             reference = t.reference?.value
             recordedAt = t.recordedAt.rfc3339
-            status = t.status.rawValue
+            status = t.currentStatus.rawValue
             decision = t.decision.map(DecisionSummary.init)
+            submittedBy = t.submittedBy?.description
+            review = t.review.map(ReviewJSON.init)
         }
 
         /// Optional members are always present, as null when there is none.
@@ -124,6 +129,34 @@ enum TransactionJSON {
             try container.encode(erased, forKey: .erased)
             try container.encode(status, forKey: .status)
             try container.encode(decision, forKey: .decision)
+            try container.encode(submittedBy, forKey: .submittedBy)
+            try container.encode(review, forKey: .review)
+        }
+    }
+
+    /// A reviewer's decision (maker-checker), in a transaction and as `POST /v1/reviews/{id}`'s answer.
+    struct ReviewJSON: Encodable {
+        let transactionID: String
+        let decision: String
+        let reason: String
+        let decidedBy: String
+        let decidedAt: String
+        let status: String
+
+        enum CodingKeys: String, CodingKey {
+            case decision, reason, status
+            case transactionID = "transaction_id"
+            case decidedBy = "decided_by"
+            case decidedAt = "decided_at"
+        }
+
+        init(_ review: Review) {
+            transactionID = review.transactionID.description
+            decision = review.verdict.rawValue
+            reason = review.reason.value
+            decidedBy = review.decidedBy.description
+            decidedAt = review.decidedAt.rfc3339
+            status = review.verdict.status.rawValue
         }
     }
 
@@ -159,8 +192,26 @@ enum TransactionJSON {
         }
     }
 
-    /// `GET /v1/transactions?counterparty_account=…`: the matches, newest first.
+    /// A page of a list (`GET /v1/transactions`, `/v1/reviews`): the items, and the cursor of the
+    /// next page, null on the last one.
     struct ListResponse: Encodable {
         let items: [Response]
+        let nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+
+        init(_ page: Page<Transaction>) {
+            items = page.items.map(Response.init)
+            nextCursor = page.next?.token
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 }

@@ -7,10 +7,10 @@ import NIOCore
 /// `POST /v1/transactions`, `GET /v1/transactions/{id}` and `GET /v1/transactions?counterparty_account=`:
 /// a driving adapter over the use cases.
 struct TransactionRoutes {
-    static let listLimitDefault = 50
     let record: RecordTransaction
     let get: GetTransaction
     let find: FindTransactions
+    let listAll: ListTransactions
     let decision: GetDecision
     let replay: ReplayDecision
     let idempotent: RunIdempotently
@@ -24,26 +24,25 @@ struct TransactionRoutes {
         group.get("transactions/{id}/decision/replay", use: scoped(.transactionsRead, replayDecision))
     }
 
-    /// Exact-match search by counterparty account through its blind index (the only listing
-    /// until cursor pagination arrives). `limit`: 1 to 100, default 50.
+    /// The tenant's transactions, newest first, in pages (`limit` 1 to 100, default 50; `cursor`
+    /// from the previous page). With `counterparty_account`, only exact matches through its blind index.
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
         let query = request.uri.queryParameters
-        guard let account = query["counterparty_account"].map(String.init), !account.isEmpty else {
-            throw ProblemError(.badRequest, detail: "give counterparty_account to search by")
-        }
-        guard account.unicodeScalars.count <= AccountIdentifier.lengthMax else {
-            throw ProblemError(.badRequest, detail: "counterparty_account is at most \(AccountIdentifier.lengthMax) characters")
-        }
-        var limit = Self.listLimitDefault
-        if let text = query["limit"] {
-            guard let value = Int(String(text)), (1...FindTransactions.limitMax).contains(value) else {
-                throw ProblemError(.badRequest, detail: "limit must be 1 to \(FindTransactions.limitMax)")
+        if let account = query["counterparty_account"].map(String.init) {
+            guard !account.isEmpty else { throw ProblemError(.badRequest, detail: "counterparty_account is empty") }
+            guard account.unicodeScalars.count <= AccountIdentifier.lengthMax else {
+                throw ProblemError(.badRequest, detail: "counterparty_account is at most \(AccountIdentifier.lengthMax) characters")
             }
-            limit = value
+            let page = try PageQuery(request, list: FindTransactions.list, limitMax: FindTransactions.limitMax)
+            let found = try await find(
+                counterpartyAccount: account, tenant: tenant, after: page.cursor, limit: page.limit, context: context.auditContext
+            )
+            return JSONBody.response(TransactionJSON.ListResponse(found), status: .ok)
         }
-        let found = try await find(counterpartyAccount: account, tenant: tenant, limit: limit, context: context.auditContext)
-        return JSONBody.response(TransactionJSON.ListResponse(items: found.map(TransactionJSON.Response.init)), status: .ok)
+        let page = try PageQuery(request, list: ListTransactions.list, limitMax: ListTransactions.limitMax)
+        let listed = try await listAll(tenant: tenant, after: page.cursor, limit: page.limit, context: context.auditContext)
+        return JSONBody.response(TransactionJSON.ListResponse(listed), status: .ok)
     }
 
     /// Records a transaction; with an `Idempotency-Key`, at most once per client and key: a retry
@@ -65,13 +64,16 @@ struct TransactionRoutes {
             throw error
         }
         let draft = TransactionJSON.draft(from: object)
-        switch try await idempotent(keyed, create: { try await record(draft, tenant: tenant, context: context.auditContext, idempotency: $0) }) {
+        switch try await idempotent(keyed, create: { try await record(
+            draft, tenant: tenant, context: context.auditContext, submittedBy: context.principal?.client, idempotency: $0
+        ) }) {
         case .created(let transaction):
             return Self.created(transaction)
         case .replayed(let outcome):
             // The fingerprint names the route, so a match is always one of this route's outcomes.
             guard case .transaction(let id) = outcome.resource else { preconditionFailure("a transaction route's outcome") }
-            var response = Self.created(try await get(id: id, tenant: tenant, context: context.auditContext))
+            // As it was recorded: a review since does not change the answer being replayed.
+            var response = Self.created(try await get(id: id, tenant: tenant, context: context.auditContext).asRecorded)
             IdempotencyHeader.markReplayed(&response)
             return response
         }
