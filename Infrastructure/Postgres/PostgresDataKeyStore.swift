@@ -21,15 +21,17 @@ public struct PostgresDataKeyStore: DataKeyStore {
     public func currentKEKVersion(tenant: TenantID) async throws -> UInt32 {
         try await DatabaseFailure.wrapping("read key-encryption key") {
             try await usage.track {
-                try await client.query(Self.registerFirstKEK(tenant), logger: logger)
-                let rows = try await client.query(
-                    "SELECT version FROM key_encryption_keys WHERE tenant_id = \(tenant.rawValue) AND status = 'active'",
-                    logger: logger
-                )
-                var version: Int32?
-                for try await value in rows.decode(Int32.self) { version = value }
-                guard let version, version >= 1 else { throw CorruptRow(table: "key_encryption_keys", key: tenant.description) }
-                return UInt32(version)
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    try await connection.query(Self.registerFirstKEK(tenant), logger: logger)
+                    let rows = try await connection.query(
+                        "SELECT version FROM key_encryption_keys WHERE tenant_id = \(tenant.rawValue) AND status = 'active'",
+                        logger: logger
+                    )
+                    var version: Int32?
+                    for try await value in rows.decode(Int32.self) { version = value }
+                    guard let version, version >= 1 else { throw CorruptRow(table: "key_encryption_keys", key: tenant.description) }
+                    return UInt32(version)
+                }
             }
         }
     }
@@ -43,13 +45,15 @@ public struct PostgresDataKeyStore: DataKeyStore {
     public func newestVersion(of subject: DataSubject) async throws -> UInt32? {
         try await DatabaseFailure.wrapping("read data keys") {
             try await usage.track {
-                let rows = try await client.query(
-                    "SELECT max(version) FROM data_keys WHERE tenant_id = \(subject.tenant.rawValue) AND subject = \(subject.id.value)",
-                    logger: logger
-                )
-                var newest: Int32?
-                for try await value in rows.decode(Int32?.self) { newest = value }
-                return newest.map { UInt32(max($0, 1)) }
+                try await client.scoped(.tenant(subject.tenant), logger: logger) { connection in
+                    let rows = try await connection.query(
+                        "SELECT max(version) FROM data_keys WHERE tenant_id = \(subject.tenant.rawValue) AND subject = \(subject.id.value)",
+                        logger: logger
+                    )
+                    var newest: Int32?
+                    for try await value in rows.decode(Int32?.self) { newest = value }
+                    return newest.map { UInt32(max($0, 1)) }
+                }
             }
         }
     }
@@ -74,17 +78,19 @@ public struct PostgresDataKeyStore: DataKeyStore {
     private func read(
         _ condition: String, _ tenant: TenantID, _ bind: (inout PostgresBindings) -> Void
     ) async throws -> [DataKeyRecord] {
-        try await DatabaseFailure.wrapping("read data keys") {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(tenant.rawValue)
+        bind(&binds)
+        return try await DatabaseFailure.wrapping("read data keys") { [binds] in
             try await usage.track {
-                var binds = PostgresBindings(capacity: 2)
-                binds.append(tenant.rawValue)
-                bind(&binds)
-                let rows = try await client.query(
-                    PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM data_keys " + condition, binds: binds), logger: logger
-                )
-                var found: [DataKeyRecord] = []
-                for try await row in rows { found.append(try Self.record(from: row, tenant: tenant)) }
-                return found
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM data_keys " + condition, binds: binds), logger: logger
+                    )
+                    var found: [DataKeyRecord] = []
+                    for try await row in rows { found.append(try Self.record(from: row, tenant: tenant)) }
+                    return found
+                }
             }
         }
     }

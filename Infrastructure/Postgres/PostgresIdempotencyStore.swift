@@ -20,28 +20,30 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
     public func outcome(of key: IdempotencyKey, client clientID: ClientID, tenant: TenantID) async throws -> IdempotentOutcome? {
         try await DatabaseFailure.wrapping("read idempotency key") {
             try await usage.track {
-                let rows = try await client.query(
-                    """
-                    SELECT request_sha256, resource_type, resource_id, created_at FROM idempotency_keys
-                    WHERE tenant_id = \(tenant.rawValue) AND client_id = \(clientID.rawValue) AND key_sha256 = \(ByteBuffer(bytes: key.digest))
-                    """,
-                    logger: logger
-                )
-                var found: IdempotentOutcome?
-                for try await (fingerprint, type, id, createdAt) in rows.decode((ByteBuffer, String, UUID, UTCTimestamp).self) {
-                    let resource: IdempotentOutcome.Resource
-                    switch type {
-                    case "transaction": resource = .transaction(TransactionID(id))
-                    case "review": resource = .review(TransactionID(id))
-                    default: throw CorruptRow(table: "idempotency_keys", key: "resource_type \(type)")
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    let rows = try await connection.query(
+                        """
+                        SELECT request_sha256, resource_type, resource_id, created_at FROM idempotency_keys
+                        WHERE tenant_id = \(tenant.rawValue) AND client_id = \(clientID.rawValue) AND key_sha256 = \(ByteBuffer(bytes: key.digest))
+                        """,
+                        logger: logger
+                    )
+                    var found: IdempotentOutcome?
+                    for try await (fingerprint, type, id, createdAt) in rows.decode((ByteBuffer, String, UUID, UTCTimestamp).self) {
+                        let resource: IdempotentOutcome.Resource
+                        switch type {
+                        case "transaction": resource = .transaction(TransactionID(id))
+                        case "review": resource = .review(TransactionID(id))
+                        default: throw CorruptRow(table: "idempotency_keys", key: "resource_type \(type)")
+                        }
+                        guard fingerprint.readableBytes == SHA256.digestByteCount else {
+                            throw CorruptRow(table: "idempotency_keys", key: "request_sha256")
+                        }
+                        let request = IdempotentRequest(tenant: tenant, client: clientID, key: key, fingerprint: Array(buffer: fingerprint))
+                        found = IdempotentOutcome(request: request, resource: resource, createdAt: createdAt)
                     }
-                    guard fingerprint.readableBytes == SHA256.digestByteCount else {
-                        throw CorruptRow(table: "idempotency_keys", key: "request_sha256")
-                    }
-                    let request = IdempotentRequest(tenant: tenant, client: clientID, key: key, fingerprint: Array(buffer: fingerprint))
-                    found = IdempotentOutcome(request: request, resource: resource, createdAt: createdAt)
+                    return found
                 }
-                return found
             }
         }
     }
@@ -50,18 +52,20 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
         precondition(limit > 0, "prune at least one")
         return try await DatabaseFailure.wrapping("prune idempotency keys") {
             try await usage.track {
-                let rows = try await client.query(
-                    """
-                    DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-                        SELECT ctid FROM idempotency_keys WHERE created_at < \(cutoff) ORDER BY created_at LIMIT \(Int64(limit))
-                    ))
-                    RETURNING 1
-                    """,
-                    logger: logger
-                )
-                var count = 0
-                for try await _ in rows { count += 1 }
-                return count
+                try await client.scoped(.system, logger: logger) { connection in
+                    let rows = try await connection.query(
+                        """
+                        DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+                            SELECT ctid FROM idempotency_keys WHERE created_at < \(cutoff) ORDER BY created_at LIMIT \(Int64(limit))
+                        ))
+                        RETURNING 1
+                        """,
+                        logger: logger
+                    )
+                    var count = 0
+                    for try await _ in rows { count += 1 }
+                    return count
+                }
             }
         }
     }

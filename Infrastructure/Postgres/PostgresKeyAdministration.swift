@@ -31,16 +31,18 @@ public struct PostgresKeyAdministration: KeyAdministration {
     public func liveKeys(tenant: TenantID) async throws -> [DataKeyRecord] {
         try await DatabaseFailure.wrapping("read data keys") {
             try await usage.track {
-                let rows = try await client.query(
-                    PostgresQuery(
-                        unsafeSQL: "SELECT \(PostgresDataKeyStore.columns) FROM data_keys WHERE tenant_id = $1 AND status <> 'destroyed' ORDER BY subject, version",
-                        binds: Self.binds(tenant.rawValue)
-                    ),
-                    logger: logger
-                )
-                var keys: [DataKeyRecord] = []
-                for try await row in rows { keys.append(try PostgresDataKeyStore.record(from: row, tenant: tenant)) }
-                return keys
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    let rows = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: "SELECT \(PostgresDataKeyStore.columns) FROM data_keys WHERE tenant_id = $1 AND status <> 'destroyed' ORDER BY subject, version",
+                            binds: Self.binds(tenant.rawValue)
+                        ),
+                        logger: logger
+                    )
+                    var keys: [DataKeyRecord] = []
+                    for try await row in rows { keys.append(try PostgresDataKeyStore.record(from: row, tenant: tenant)) }
+                    return keys
+                }
             }
         }
     }
@@ -110,24 +112,26 @@ public struct PostgresKeyAdministration: KeyAdministration {
         precondition((1...Self.batchRowsMax).contains(limit), "1 to \(Self.batchRowsMax) rows")
         return try await DatabaseFailure.wrapping("read rows to re-encrypt") {
             try await usage.track {
-                // Rows on a superseded (or, written late, a retired) key, then rows in plaintext.
-                let rows = try await client.query(
-                    PostgresQuery(unsafeSQL: """
-                        (\(PostgresTransactionRepository.selectStoredSQL)
-                         WHERE t.data_key_id IN (SELECT id FROM data_keys WHERE tenant_id = $1 AND status IN ('superseded', 'retired'))
-                           AND t.tenant_id = $1
-                         ORDER BY t.id LIMIT $2)
-                        UNION ALL
-                        (\(PostgresTransactionRepository.selectStoredSQL)
-                         WHERE t.tenant_id = $1 AND t.counterparty_account IS NOT NULL
-                         ORDER BY t.id LIMIT $2)
-                        LIMIT $2
-                        """, binds: Self.binds(tenant.rawValue, Int64(limit))),
-                    logger: logger
-                )
-                var found: [StoredTransaction] = []
-                for try await row in rows { found.append(try PostgresTransactionRepository.stored(from: row)) }
-                return found
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    // Rows on a superseded (or, written late, a retired) key, then rows in plaintext.
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: """
+                            (\(PostgresTransactionRepository.selectStoredSQL)
+                             WHERE t.data_key_id IN (SELECT id FROM data_keys WHERE tenant_id = $1 AND status IN ('superseded', 'retired'))
+                               AND t.tenant_id = $1
+                             ORDER BY t.id LIMIT $2)
+                            UNION ALL
+                            (\(PostgresTransactionRepository.selectStoredSQL)
+                             WHERE t.tenant_id = $1 AND t.counterparty_account IS NOT NULL
+                             ORDER BY t.id LIMIT $2)
+                            LIMIT $2
+                            """, binds: Self.binds(tenant.rawValue, Int64(limit))),
+                        logger: logger
+                    )
+                    var found: [StoredTransaction] = []
+                    for try await row in rows { found.append(try PostgresTransactionRepository.stored(from: row)) }
+                    return found
+                }
             }
         }
     }
@@ -255,57 +259,59 @@ public struct PostgresKeyAdministration: KeyAdministration {
     public func status(tenant: TenantID, eachKey: Bool) async throws -> KeyStatus {
         try await DatabaseFailure.wrapping("read key status") {
             try await usage.track {
-                var keks: [KeyStatus.KEK] = []
-                for try await (version, status, keys) in try await client.query(
-                    """
-                    SELECT k.version, k.status,
-                           (SELECT count(*) FROM data_keys d
-                            WHERE d.tenant_id = k.tenant_id AND d.kek_version = k.version AND d.status <> 'destroyed')
-                    FROM key_encryption_keys k WHERE k.tenant_id = \(tenant.rawValue) ORDER BY k.version
-                    """,
-                    logger: logger
-                ).decode((Int32, String, Int64).self) {
-                    keks.append(KeyStatus.KEK(version: UInt32(max(version, 1)), status: status, dataKeys: Int(keys)))
-                }
-                var dataKeys: [KeyStatus.DataKeys] = []
-                for try await (version, status, keys, rows) in try await client.query(
-                    """
-                    SELECT d.version, d.status, count(DISTINCT d.id),
-                           coalesce(sum((SELECT count(*) FROM transactions t WHERE t.data_key_id = d.id)), 0)::bigint
-                    FROM data_keys d WHERE d.tenant_id = \(tenant.rawValue)
-                    GROUP BY d.version, d.status ORDER BY d.version, d.status
-                    """,
-                    logger: logger
-                ).decode((Int32, String, Int64, Int64).self) {
-                    guard let status = DataKeyRecord.Status(rawValue: status) else {
-                        throw CorruptRow(table: "data_keys", key: "status of version \(version)")
-                    }
-                    dataKeys.append(KeyStatus.DataKeys(version: UInt32(max(version, 1)), status: status, keys: Int(keys), rows: Int(rows)))
-                }
-                var each: [KeyStatus.DataKey] = []
-                if eachKey {
-                    for try await (id, version, status, kekVersion, rows) in try await client.query(
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    var keks: [KeyStatus.KEK] = []
+                    for try await (version, status, keys) in try await connection.query(
                         """
-                        SELECT d.id, d.version, d.status, d.kek_version, (SELECT count(*) FROM transactions t WHERE t.data_key_id = d.id)
-                        FROM data_keys d WHERE d.tenant_id = \(tenant.rawValue) ORDER BY d.created_at, d.id
+                        SELECT k.version, k.status,
+                               (SELECT count(*) FROM data_keys d
+                                WHERE d.tenant_id = k.tenant_id AND d.kek_version = k.version AND d.status <> 'destroyed')
+                        FROM key_encryption_keys k WHERE k.tenant_id = \(tenant.rawValue) ORDER BY k.version
                         """,
                         logger: logger
-                    ).decode((UUID, Int32, String, Int32, Int64).self) {
-                        guard let status = DataKeyRecord.Status(rawValue: status), version >= 1, kekVersion >= 1 else {
-                            throw CorruptRow(table: "data_keys", key: id.uuidString.lowercased())
-                        }
-                        each.append(KeyStatus.DataKey(
-                            reference: DataKeyReference(id: DataKeyID(id), version: UInt32(version)), status: status,
-                            kekVersion: UInt32(kekVersion), rows: Int(rows)
-                        ))
+                    ).decode((Int32, String, Int64).self) {
+                        keks.append(KeyStatus.KEK(version: UInt32(max(version, 1)), status: status, dataKeys: Int(keys)))
                     }
+                    var dataKeys: [KeyStatus.DataKeys] = []
+                    for try await (version, status, keys, rows) in try await connection.query(
+                        """
+                        SELECT d.version, d.status, count(DISTINCT d.id),
+                               coalesce(sum((SELECT count(*) FROM transactions t WHERE t.data_key_id = d.id)), 0)::bigint
+                        FROM data_keys d WHERE d.tenant_id = \(tenant.rawValue)
+                        GROUP BY d.version, d.status ORDER BY d.version, d.status
+                        """,
+                        logger: logger
+                    ).decode((Int32, String, Int64, Int64).self) {
+                        guard let status = DataKeyRecord.Status(rawValue: status) else {
+                            throw CorruptRow(table: "data_keys", key: "status of version \(version)")
+                        }
+                        dataKeys.append(KeyStatus.DataKeys(version: UInt32(max(version, 1)), status: status, keys: Int(keys), rows: Int(rows)))
+                    }
+                    var each: [KeyStatus.DataKey] = []
+                    if eachKey {
+                        for try await (id, version, status, kekVersion, rows) in try await connection.query(
+                            """
+                            SELECT d.id, d.version, d.status, d.kek_version, (SELECT count(*) FROM transactions t WHERE t.data_key_id = d.id)
+                            FROM data_keys d WHERE d.tenant_id = \(tenant.rawValue) ORDER BY d.created_at, d.id
+                            """,
+                            logger: logger
+                        ).decode((UUID, Int32, String, Int32, Int64).self) {
+                            guard let status = DataKeyRecord.Status(rawValue: status), version >= 1, kekVersion >= 1 else {
+                                throw CorruptRow(table: "data_keys", key: id.uuidString.lowercased())
+                            }
+                            each.append(KeyStatus.DataKey(
+                                reference: DataKeyReference(id: DataKeyID(id), version: UInt32(version)), status: status,
+                                kekVersion: UInt32(kekVersion), rows: Int(rows)
+                            ))
+                        }
+                    }
+                    var plaintext: Int64 = 0
+                    for try await count in try await connection.query(
+                        "SELECT count(*) FROM transactions WHERE tenant_id = \(tenant.rawValue) AND counterparty_account IS NOT NULL",
+                        logger: logger
+                    ).decode(Int64.self) { plaintext = count }
+                    return KeyStatus(tenant: tenant, keks: keks, dataKeys: dataKeys, eachKey: each, plaintextRows: Int(plaintext))
                 }
-                var plaintext: Int64 = 0
-                for try await count in try await client.query(
-                    "SELECT count(*) FROM transactions WHERE tenant_id = \(tenant.rawValue) AND counterparty_account IS NOT NULL",
-                    logger: logger
-                ).decode(Int64.self) { plaintext = count }
-                return KeyStatus(tenant: tenant, keks: keks, dataKeys: dataKeys, eachKey: each, plaintextRows: Int(plaintext))
             }
         }
     }
@@ -314,11 +320,13 @@ public struct PostgresKeyAdministration: KeyAdministration {
     public func tenants() async throws -> [TenantID] {
         try await DatabaseFailure.wrapping("read key status") {
             try await usage.track {
-                var tenants: [TenantID] = []
-                for try await id in try await client.query(
-                    "SELECT DISTINCT tenant_id FROM key_encryption_keys ORDER BY tenant_id", logger: logger
-                ).decode(UUID.self) { tenants.append(TenantID(id)) }
-                return tenants
+                try await client.scoped(.system, logger: logger) { connection in
+                    var tenants: [TenantID] = []
+                    for try await id in try await connection.query(
+                        "SELECT DISTINCT tenant_id FROM key_encryption_keys ORDER BY tenant_id", logger: logger
+                    ).decode(UUID.self) { tenants.append(TenantID(id)) }
+                    return tenants
+                }
             }
         }
     }

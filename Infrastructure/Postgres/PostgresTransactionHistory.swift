@@ -27,23 +27,25 @@ extension PostgresTransactionRepository: TransactionHistory {
         let t = query.occurredAt
         let (counts, first) = try await DatabaseFailure.wrapping("read transaction history") {
             try await usage.track {
-                var binds = PostgresBindings(capacity: 7)
-                binds.append(query.tenant.rawValue)
-                binds.append(query.account.value)
-                binds.append(query.currency.code)
-                binds.append(t)
-                binds.append(t.adding(microseconds: -HistoryQuery.hourMicroseconds))
-                binds.append(t.adding(microseconds: -HistoryQuery.dayMicroseconds))
-                binds.append(t.adding(microseconds: -HistoryQuery.weekMicroseconds))
-                let rows = try await client.query(PostgresQuery(unsafeSQL: Self.historySQL, binds: binds), logger: logger)
-                var found: ([Int64], UTCTimestamp?)?
-                for try await row in rows {
-                    let r = try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, UTCTimestamp?).self)
-                    found = ([r.0, r.1, r.2, r.3, r.4, r.5, r.6], r.7)
+                try await client.scoped(.tenant(query.tenant), logger: logger) { connection in
+                    var binds = PostgresBindings(capacity: 7)
+                    binds.append(query.tenant.rawValue)
+                    binds.append(query.account.value)
+                    binds.append(query.currency.code)
+                    binds.append(t)
+                    binds.append(t.adding(microseconds: -HistoryQuery.hourMicroseconds))
+                    binds.append(t.adding(microseconds: -HistoryQuery.dayMicroseconds))
+                    binds.append(t.adding(microseconds: -HistoryQuery.weekMicroseconds))
+                    let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.historySQL, binds: binds), logger: logger)
+                    var found: ([Int64], UTCTimestamp?)?
+                    for try await row in rows {
+                        let r = try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, UTCTimestamp?).self)
+                        found = ([r.0, r.1, r.2, r.3, r.4, r.5, r.6], r.7)
+                    }
+                    guard let found, found.0.allSatisfy({ $0 >= 0 && $0 <= HistoryWindows.sumMinorMax }), found.0[0] <= found.0[1], found.0[1] <= found.0[2]
+                    else { throw CorruptRow(table: "transactions", key: "history of an account") }
+                    return found
                 }
-                guard let found, found.0.allSatisfy({ $0 >= 0 && $0 <= HistoryWindows.sumMinorMax }), found.0[0] <= found.0[1], found.0[1] <= found.0[2]
-                else { throw CorruptRow(table: "transactions", key: "history of an account") }
-                return found
             }
         }
         let candidates = try await counterpartyCandidates(query)
@@ -57,21 +59,23 @@ extension PostgresTransactionRepository: TransactionHistory {
     private func counterpartyCandidates(_ query: HistoryQuery) async throws -> [StoredTransaction] {
         try await DatabaseFailure.wrapping("read counterparty history") {
             try await usage.track {
-                var binds = PostgresBindings(capacity: 5)
-                binds.append(query.tenant.rawValue)
-                binds.append(query.account.value)
-                binds.append(Int32(bitPattern: query.counterpartyAccountIndex))
-                binds.append(query.occurredAt)
-                binds.append(Int64(HistoryFacts.counterpartyCandidatesMax))
-                let sql = Self.selectStoredSQL + """
-                     WHERE t.tenant_id = $1 AND t.account_id = $2 AND t.counterparty_account_bidx = $3 AND t.occurred_at <= $4
-                      AND t.status <> 'declined'
-                    ORDER BY t.occurred_at DESC, t.id DESC LIMIT $5
-                    """
-                let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-                var found: [StoredTransaction] = []
-                for try await row in rows { found.append(try Self.stored(from: row)) }
-                return found
+                try await client.scoped(.tenant(query.tenant), logger: logger) { connection in
+                    var binds = PostgresBindings(capacity: 5)
+                    binds.append(query.tenant.rawValue)
+                    binds.append(query.account.value)
+                    binds.append(Int32(bitPattern: query.counterpartyAccountIndex))
+                    binds.append(query.occurredAt)
+                    binds.append(Int64(HistoryFacts.counterpartyCandidatesMax))
+                    let sql = Self.selectStoredSQL + """
+                         WHERE t.tenant_id = $1 AND t.account_id = $2 AND t.counterparty_account_bidx = $3 AND t.occurred_at <= $4
+                          AND t.status <> 'declined'
+                        ORDER BY t.occurred_at DESC, t.id DESC LIMIT $5
+                        """
+                    let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                    var found: [StoredTransaction] = []
+                    for try await row in rows { found.append(try Self.stored(from: row)) }
+                    return found
+                }
             }
         }
     }

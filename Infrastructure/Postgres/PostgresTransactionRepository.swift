@@ -95,18 +95,20 @@ public struct PostgresTransactionRepository: TransactionRepository {
     public func transaction(id: TransactionID, tenant: TenantID) async throws -> StoredTransaction? {
         try await DatabaseFailure.wrapping("read transaction") {
             try await usage.track {
-                let rows = try await client.query(
-                    PostgresQuery(unsafeSQL: Self.selectStoredSQL + " WHERE t.tenant_id = $1 AND t.id = $2", binds: {
-                        var binds = PostgresBindings(capacity: 2)
-                        binds.append(tenant.rawValue)
-                        binds.append(id.rawValue)
-                        return binds
-                    }()),
-                    logger: logger
-                )
-                var found: StoredTransaction?
-                for try await row in rows { found = try Self.stored(from: row) }
-                return found
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: Self.selectStoredSQL + " WHERE t.tenant_id = $1 AND t.id = $2", binds: {
+                            var binds = PostgresBindings(capacity: 2)
+                            binds.append(tenant.rawValue)
+                            binds.append(id.rawValue)
+                            return binds
+                        }()),
+                        logger: logger
+                    )
+                    var found: StoredTransaction?
+                    for try await row in rows { found = try Self.stored(from: row) }
+                    return found
+                }
             }
         }
     }
@@ -137,28 +139,30 @@ public struct PostgresTransactionRepository: TransactionRepository {
         let (comparison, order) = newestFirst ? ("<", "DESC") : (">", "ASC")
         return try await DatabaseFailure.wrapping(operation) {
             try await usage.track {
-                let rows = try await client.query(
-                    PostgresQuery(
-                        unsafeSQL: Self.selectStoredSQL + """
-                             WHERE t.tenant_id = $1 AND \(condition)
-                              AND ($3::timestamptz IS NULL OR (t.recorded_at, t.id) \(comparison) ($3, $4::uuid))
-                            ORDER BY t.recorded_at \(order), t.id \(order) LIMIT $5
-                            """,
-                        binds: {
-                            var binds = PostgresBindings(capacity: 5)
-                            binds.append(tenant.rawValue)
-                            binds.append(value)
-                            binds.append(position?.recordedAt)
-                            binds.append(position?.id.rawValue)
-                            binds.append(Int64(limit))
-                            return binds
-                        }()
-                    ),
-                    logger: logger
-                )
-                var found: [StoredTransaction] = []
-                for try await row in rows { found.append(try Self.stored(from: row)) }
-                return found
+                try await client.scoped(.tenant(tenant), logger: logger) { connection in
+                    let rows = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: Self.selectStoredSQL + """
+                                 WHERE t.tenant_id = $1 AND \(condition)
+                                  AND ($3::timestamptz IS NULL OR (t.recorded_at, t.id) \(comparison) ($3, $4::uuid))
+                                ORDER BY t.recorded_at \(order), t.id \(order) LIMIT $5
+                                """,
+                            binds: {
+                                var binds = PostgresBindings(capacity: 5)
+                                binds.append(tenant.rawValue)
+                                binds.append(value)
+                                binds.append(position?.recordedAt)
+                                binds.append(position?.id.rawValue)
+                                binds.append(Int64(limit))
+                                return binds
+                            }()
+                        ),
+                        logger: logger
+                    )
+                    var found: [StoredTransaction] = []
+                    for try await row in rows { found.append(try Self.stored(from: row)) }
+                    return found
+                }
             }
         }
     }

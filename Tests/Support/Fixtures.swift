@@ -140,4 +140,14 @@ public enum PolicyFixtures {
     )
     public static let bundle = try! CompiledBundle([limits])
     public static let source = FixedPolicySource(bundle)
+
+    /// A decision of `bundle` that holds its transaction (a large amount: block), for rows
+    /// written directly rather than through `RecordTransaction`.
+    public static var heldDecision: DecisionRecord {
+        let input: CanonicalJSON = ["txn": ["amount_minor": 200_000_000], "features": ["count_1h": 0]]
+        let decision = bundle.evaluate(input, decisionID: UUID(), salt: Array(repeating: 7, count: 16))
+        precondition(decision.outcome == .block, "the fixture bundle blocks large amounts")
+        let windows = HistoryWindows(count1h: 0, count24h: 0, count7d: 0, sum1hMinor: 0, sum24hMinor: 0, sum7dMinor: 0, cash24hMinor: 0)
+        return DecisionRecord(decision: decision, features: HistoryFeatures(windows: windows, counterpartyFirstSeen: true, accountAgeDays: 0))
+    }
 }

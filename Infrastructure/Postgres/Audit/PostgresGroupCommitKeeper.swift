@@ -212,6 +212,8 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
                     try await connection.query("BEGIN", logger: logger)
                     let applied: (outcomes: [Result<[AuditReceipt], any Error>], heads: [String: AuditLogHead])
                     do {
+                        // A batch holds rows of several tenants (migrations/0016).
+                        try await connection.setRowScope(.system, logger: logger)
                         applied = try await apply(batch.map(\.change), on: connection)
                     } catch {
                         _ = try? await connection.query("ROLLBACK", logger: logger)

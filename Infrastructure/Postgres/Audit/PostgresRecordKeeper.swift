@@ -28,7 +28,7 @@ public struct PostgresRecordKeeper: RecordKeeper {
         try await usage.track {
             try await DatabaseFailure.wrapping("commit audited change") {
                 try await client.withConnection { connection in
-                    try await connection.inTransaction(logger: logger) { connection in
+                    try await connection.inTransaction(.system, logger: logger) { connection in
                         try await apply(change, on: connection)
                     }
                 }
@@ -47,7 +47,7 @@ public struct PostgresRecordKeeper: RecordKeeper {
         try await usage.track {
             try await DatabaseFailure.wrapping(operation) {
                 try await client.withConnection { connection in
-                    try await connection.inTransaction(logger: logger) { connection in
+                    try await connection.inTransaction(.system, logger: logger) { connection in
                         let result = try await work(connection)
                         if let change = record(result) { _ = try await apply(change, on: connection) }
                         return result

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import PostgresAdapters
 
 /// The role `custos serve` connects as may only read and insert audit rows (docs/audit-log.md
 /// §9, docs/operations.md): no UPDATE (on any column), DELETE or TRUNCATE on any audit table,
@@ -13,7 +14,7 @@ enum ApplicationRoleCheck {
     struct TooPowerful: Error, CustomStringConvertible {
         let tables: [String]
         var description: String {
-            "DATABASE_URL connects as a role that may update, delete or truncate audit tables, or become their owner (\(tables.joined(separator: ", "))); "
+            "DATABASE_URL connects as a role that may update, delete or truncate audit tables, become their owner, or bypass row-level security (\(tables.joined(separator: ", "))); "
                 + "connect as the application role custos_app and run migrations with CUSTOS_MIGRATION_DATABASE_URL"
         }
     }
@@ -32,6 +33,19 @@ enum ApplicationRoleCheck {
         )
         var tables: [String] = []
         for try await table in rows.decode(String.self) { tables.append(table) }
+        // Row-level security (migrations/0016) binds only a role that owns no tenant table and
+        // may not bypass it, and only on tables where it is enabled.
+        let unguarded = try await client.query(
+            """
+            SELECT t FROM unnest(\(RowScope.tenantTables)) AS t
+            JOIN pg_class c ON c.oid = to_regclass(t)
+            WHERE NOT c.relrowsecurity OR pg_has_role(c.relowner, 'MEMBER')
+               OR (SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user)
+            ORDER BY t
+            """,
+            logger: logger
+        )
+        for try await table in unguarded.decode(String.self) { tables.append(table) }
         guard !tables.isEmpty else { return }
         let problem = TooPowerful(tables: tables)
         if environment == .production { throw problem }

@@ -14,8 +14,10 @@ struct IdempotencyPruneService: Service {
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // Sleep first: the pool starts beside this service, and a round needs it running.
-            try? await Task.sleep(for: Self.interval)
+            // Sleep first: the pool starts beside this service, and a round needs it running. A
+            // graceful shutdown ends the sleep at once.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             var pruned = 0
             do {
                 for _ in 0..<Self.runsPerRoundMax {
