@@ -58,7 +58,8 @@ let package = Package(
             path: "Infrastructure/Policy", swiftSettings: strict
         ),
         .target(
-            name: "CryptoAdapters", dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto")],
+            name: "CryptoAdapters",
+            dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Infrastructure/Crypto", swiftSettings: strict
         ),
         .systemLibrary(
@@ -128,6 +129,8 @@ let package = Package(
             dependencies: [
                 "Domain", "MemoryAdapters", "PostgresAdapters", "SodiumAdapters", "SystemAdapters", "FileAdapters", "CryptoAdapters",
                 "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                // To sign tokens as an external issuer would (RS256, ES256).
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/AdapterTests",
             swiftSettings: strict
@@ -136,7 +139,7 @@ let package = Package(
             name: "HTTPTests",
             dependencies: [
                 "Domain", "HTTPInterface", "MemoryAdapters", "PostgresAdapters", "CustosCLI", "TestSupport",
-                "SodiumAdapters", "FileAdapters", "SystemAdapters",
+                "SodiumAdapters", "FileAdapters", "SystemAdapters", "CryptoAdapters",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -47,6 +47,12 @@ public struct Configuration: Sendable {
     public var rateLimitBurst = 100
     /// How long a client's `Idempotency-Key` is remembered (docs/api-security.md): at least 24 hours.
     public var idempotencyRetentionHours = 24
+    /// An external OpenID Connect issuer whose access tokens are accepted too (docs/api-security.md):
+    /// all three of issuer, audience and JWKS file, or none.
+    public var oidcIssuer: String?
+    public var oidcAudience: String?
+    public var oidcJWKSFile: String?
+    public var oidcTenantClaim = ExternalIssuer.tenantClaimDefault
 
     /// A value that must never be printed: its description is fixed.
     public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -103,6 +109,27 @@ public struct Configuration: Sendable {
         c.rateLimitBurst = try integer(env, "CUSTOS_RATE_LIMIT_BURST", in: rateLimitRange) ?? c.rateLimitBurst
         c.idempotencyRetentionHours = try integer(env, "CUSTOS_IDEMPOTENCY_RETENTION_HOURS", in: idempotencyRetentionRange)
             ?? c.idempotencyRetentionHours
+        for (variable, keyPath) in [("CUSTOS_OIDC_ISSUER", \Configuration.oidcIssuer), ("CUSTOS_OIDC_AUDIENCE", \Configuration.oidcAudience)] {
+            guard let raw = env[variable], !raw.isEmpty else { continue }
+            guard raw.utf8.count <= AccessTokenClaims.stringBytesMax, !raw.contains(where: \.isWhitespace) else {
+                throw Invalid(variable: variable, reason: "must be at most \(AccessTokenClaims.stringBytesMax) bytes, without spaces")
+            }
+            c[keyPath: keyPath] = raw
+        }
+        if let path = env["CUSTOS_OIDC_JWKS_FILE"], !path.isEmpty { c.oidcJWKSFile = path }
+        if let claim = env["CUSTOS_OIDC_TENANT_CLAIM"], !claim.isEmpty {
+            guard claim.utf8.count <= 100, !claim.contains(where: \.isWhitespace) else {
+                throw Invalid(variable: "CUSTOS_OIDC_TENANT_CLAIM", reason: "must be a claim name of at most 100 bytes, without spaces")
+            }
+            c.oidcTenantClaim = claim
+        }
+        let oidc = [c.oidcIssuer, c.oidcAudience, c.oidcJWKSFile].filter { $0 != nil }.count
+        guard oidc == 0 || oidc == 3 else {
+            throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: "CUSTOS_OIDC_AUDIENCE and CUSTOS_OIDC_JWKS_FILE are set together or not at all")
+        }
+        if c.oidcIssuer != nil, c.oidcIssuer == c.tokenIssuer {
+            throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: "must differ from CUSTOS_TOKEN_ISSUER (Custos's own issuer)")
+        }
         if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
             guard let level = Logger.Level(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")

@@ -1,4 +1,5 @@
 @testable import CustosCLI
+import CryptoAdapters
 import Domain
 import Foundation
 import Synchronization
@@ -46,6 +47,37 @@ import TestSupport
         let error = #expect(throws: Configuration.Invalid.self) { try Configuration.fromEnvironment([variable: value]) }
         #expect(error?.variable == variable)
         #expect(error?.description.hasPrefix(variable) == true)
+    }
+
+    @Test func anExternalIssuerNeedsAllThreeSettingsAndAUsableJWKS() throws {
+        let partial = #expect(throws: Configuration.Invalid.self) {
+            try Configuration.fromEnvironment(["CUSTOS_OIDC_ISSUER": "https://idp.example", "CUSTOS_OIDC_AUDIENCE": "custos-api"])
+        }
+        #expect(partial?.variable == "CUSTOS_OIDC_ISSUER")
+        let same = #expect(throws: Configuration.Invalid.self) {
+            try Configuration.fromEnvironment(["CUSTOS_OIDC_ISSUER": "custos", "CUSTOS_OIDC_AUDIENCE": "a", "CUSTOS_OIDC_JWKS_FILE": "/x"])
+        }
+        #expect(same?.reason.contains("differ") == true)
+        #expect(try ExternalIssuerSetup.load(Configuration.fromEnvironment([:])) == nil)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-jwks-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func load(_ text: String?) throws -> (ExternalIssuer, SwiftCryptoExternalVerifier)? {
+            let file = folder.appendingPathComponent("jwks.json")
+            if let text { try Data(text.utf8).write(to: file) } else { try? FileManager.default.removeItem(at: file) }
+            return try ExternalIssuerSetup.load(Configuration.fromEnvironment([
+                "CUSTOS_OIDC_ISSUER": "https://idp.example", "CUSTOS_OIDC_AUDIENCE": "custos-api", "CUSTOS_OIDC_JWKS_FILE": file.path,
+                "CUSTOS_OIDC_TENANT_CLAIM": "custos_tenant",
+            ]))
+        }
+        let key = Base64URL.encode([UInt8](repeating: 7, count: 32))
+        let loaded = try #require(try load(#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"\#(key)"}]}"#))
+        #expect(loaded.0.keys.map(\.keyID) == ["k1"] && loaded.0.tenantClaim == "custos_tenant")
+        for bad in [nil, "{}", String(repeating: " ", count: ExternalIssuer.jwksBytesMax + 1)] {
+            let error = #expect(throws: Configuration.Invalid.self) { _ = try load(bad) }
+            #expect(error?.variable == "CUSTOS_OIDC_JWKS_FILE")
+        }
     }
 
     @Test func productionNeverFallsBackToALocalCluster() throws {

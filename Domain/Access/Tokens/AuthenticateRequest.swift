@@ -5,12 +5,28 @@ public struct Principal: Hashable, Sendable {
     public let scopes: [Scope]
     public let roles: [ClientRole]
     public let tokenID: String
+    /// The external issuer whose token this is (`client` is then derived from its subject,
+    /// `ExternalTokenJWT.clientID`); nil for Custos's own clients.
+    public let externalIssuer: String?
+
+    public init(client: ClientID, tenant: TenantID, scopes: [Scope], roles: [ClientRole], tokenID: String, externalIssuer: String? = nil) {
+        self.client = client
+        self.tenant = tenant
+        self.scopes = scopes
+        self.roles = roles
+        self.tokenID = tokenID
+        self.externalIssuer = externalIssuer
+    }
 
     public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) }
 
-    /// The audit context of its requests: the actor is the client.
+    /// The audit context of its requests: the actor is the client (`client:<id>`), or for an
+    /// external issuer's subject `external:<id>`.
     public func auditContext(sourceAddress: String?, requestID: String?) -> AuditContext {
-        AuditContext(actor: "client:\(client)", clientID: client.description, sourceAddress: sourceAddress, requestID: requestID)
+        AuditContext(
+            actor: (externalIssuer == nil ? "client:" : "external:") + client.description, clientID: client.description,
+            sourceAddress: sourceAddress, requestID: requestID
+        )
     }
 }
 
@@ -24,12 +40,21 @@ public struct AuthenticateRequest: Sendable {
     private let clock: any Clock
     private let issuer: String
     private let audience: String
+    private let external: ExternalIssuer?
+    private let externalVerifier: (any ExternalSignatureVerifier)?
 
+    /// `external`: an OpenID Connect issuer whose tokens are accepted too, with the verifier of
+    /// its algorithms. Its subjects are not registered clients: their tokens are checked for their
+    /// tenant's existence only (revoking one is the issuer's business, and its tokens' lifetime).
     public init(
         keys: [TokenVerificationKey], verifier: any SignatureVerifier, directory: any AccessDirectory, clock: any Clock,
-        issuer: String, audience: String
+        issuer: String, audience: String, external: ExternalIssuer? = nil, externalVerifier: (any ExternalSignatureVerifier)? = nil
     ) {
         precondition(!keys.isEmpty, "at least one key verifies")
+        precondition((external == nil) == (externalVerifier == nil), "an external issuer comes with its verifier")
+        precondition(external.map { $0.issuer != issuer } ?? true, "an external issuer is not Custos itself")
+        self.external = external
+        self.externalVerifier = externalVerifier
         self.keys = keys
         self.verifier = verifier
         self.directory = directory
@@ -39,6 +64,15 @@ public struct AuthenticateRequest: Sendable {
     }
 
     public func callAsFunction(bearer token: String) async throws -> Principal {
+        if let external, let externalVerifier, !keys.contains(where: { $0.keyID == Self.keyID(of: token) }) {
+            let claims = try ExternalTokenJWT.verify(token, issuer: external, verifier: externalVerifier, nowSeconds: clock.now().unixSeconds)
+            // The tenant must exist: an issuer naming an unknown tenant is refused like a revoked client.
+            guard try await directory.tenant(claims.tenant) != nil else { throw TokenError.clientRevoked }
+            return Principal(
+                client: ExternalTokenJWT.clientID(issuer: external.issuer, subject: claims.subject), tenant: claims.tenant,
+                scopes: claims.scopes, roles: [], tokenID: claims.tokenID, externalIssuer: external.issuer
+            )
+        }
         let claims = try AccessTokenJWT.verify(
             token, keys: keys, verifier: verifier, issuer: issuer, audience: audience,
             nowSeconds: clock.now().unixSeconds
@@ -47,6 +81,16 @@ public struct AuthenticateRequest: Sendable {
             throw TokenError.clientRevoked
         }
         return Principal(client: claims.subject, tenant: claims.tenant, scopes: claims.scopes, roles: claims.roles, tokenID: claims.tokenID)
+    }
+
+    /// The `kid` of a token's header, unverified: only which verification to run depends on it.
+    static func keyID(of token: String) -> String? {
+        guard token.utf8.count <= AccessTokenJWT.tokenBytesMax, let end = token.firstIndex(of: "."),
+              let bytes = Base64URL.decode(token[..<end]),
+              case .object(let header)? = try? CanonicalJSON.parse(bytes, bytesMax: AccessTokenJWT.tokenBytesMax),
+              case .string(let kid)? = header["kid"]
+        else { return nil }
+        return kid
     }
 }
 

@@ -54,6 +54,10 @@ struct ServerAssembly {
         let tokenSigner = try keyring.tokenSigner(version: configuration.tokenKeyVersion)
         let previousTokenKeys = configuration.tokenKeyVersion > 1 ? [try keyring.tokenSigner(version: configuration.tokenKeyVersion - 1).key] : []
         let access = PostgresAccessDirectory(client: client, usage: usage, logger: logger)
+        let external = try ExternalIssuerSetup.load(configuration)
+        if let (issuer, _) = external {
+            logger.info("accepting tokens of an external issuer", metadata: ["issuer": .string(issuer.issuer), "keys": .stringConvertible(issuer.keys.count)])
+        }
         let ids = UUIDv7Generator(clock: clock)
         let idempotency = PostgresIdempotencyStore(client: client, usage: usage, logger: logger)
         let pruneKeys = IdempotencyPruneService(
@@ -88,7 +92,8 @@ struct ServerAssembly {
             tokens: tokens,
             authenticate: AuthenticateRequest(
                 keys: tokens.keys, verifier: try SodiumSignatureVerifier(), directory: access, clock: clock,
-                issuer: configuration.tokenIssuer, audience: configuration.tokenAudience
+                issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
+                external: external?.0, externalVerifier: external?.1
             ),
             authorize: AuthorizeScope(keeper: keeper),
             rateLimiter: InProcessRateLimiter(
