@@ -83,9 +83,9 @@ check "server starts on an empty database" start_server
 # Two tenants, a client of each and a token for it: every /v1 call carries a bearer token, and the
 # tenant is the token's (docs/api-security.md).
 make_tenant() { DATABASE_URL="$app_url" "$custos" tenants create "$1" | sed -n 's/^created tenant \([0-9a-f-]*\) .*/\1/p'; }
-make_token() { # make_token TENANT: a new client with the API's scopes, and a token for it
+make_token() { # make_token TENANT [SCOPES]: a new client with the API's scopes (or SCOPES), and a token for it
     local out id secret
-    out=$(DATABASE_URL="$app_url" "$custos" clients create --tenant "$1" --scopes "transactions:write transactions:read audit:read" 2>/dev/null) || return 1
+    out=$(DATABASE_URL="$app_url" "$custos" clients create --tenant "$1" --scopes "${2:-transactions:write transactions:read audit:read}" 2>/dev/null) || return 1
     id=$(printf '%s\n' "$out" | sed -n 's/^client_id //p')
     secret=$(printf '%s\n' "$out" | sed -n 's/^client_secret //p')
     curl -s -u "$id:$secret" -d grant_type=client_credentials "$base/oauth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
@@ -261,6 +261,47 @@ check "a payment to a listed name (another order and case) is held by sanctions 
     curl -s -X POST '$base/v1/transactions' -H 'Authorization: Bearer $token' -H 'Content-Type: application/json' \
         --data-binary '$sanctioned' >'$work/sanctioned' &&
     grep -q '\"status\":\"held\"' '$work/sanctioned' && grep -q '\"rule\":\"listed-name\"' '$work/sanctioned'"
+# --- Money safety of the API (docs/api-security.md), through the server's row-level-secured role.
+keyed() { # keyed KEY BODY: POST /v1/transactions with an Idempotency-Key; headers in $work/keyed.h
+    curl -s -D "$work/keyed.h" -o "$work/body" -w '%{http_code}' -X POST "$base/v1/transactions" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -H "Idempotency-Key: $1" --data-binary "$2"
+}
+idem_body='{"account_id":"ACC-IDEM","counterparty_account":"ACC-PAYEE-9","amount_minor":4200,"currency":"EUR","direction":"debit","kind":"transfer","occurred_at":"2026-11-24T09:30:00Z"}'
+before=$(rows)
+check "a keyed POST is 201" test "$(keyed pay-smoke-1 "$idem_body")" = 201
+cp "$work/body" "$work/keyed.first"
+check "its retry with the same key and body replays the first answer, booking nothing" bash -c "
+    [ \"\$(curl -s -D '$work/keyed2.h' -o '$work/keyed.second' -w '%{http_code}' -X POST '$base/v1/transactions' \
+        -H 'Authorization: Bearer $token' -H 'Content-Type: application/json' -H 'Idempotency-Key: pay-smoke-1' \
+        --data-binary '$idem_body')\" = 201 ] && grep -qi '^idempotency-replayed: true' '$work/keyed2.h' &&
+    cmp -s '$work/keyed.first' '$work/keyed.second' && [ \"\$(psql '$smoke_url' -tAc 'SELECT count(*) FROM transactions')\" = $((before + 1)) ]"
+check "the same key with another body is 422 idempotency-key-reused" bash -c "
+    [ \"\$(curl -s -o '$work/reused' -w '%{http_code}' -X POST '$base/v1/transactions' -H 'Authorization: Bearer $token' \
+        -H 'Content-Type: application/json' -H 'Idempotency-Key: pay-smoke-1' --data-binary '${idem_body/4200/4201}')\" = 422 ] &&
+    grep -q 'urn:custos:problem:idempotency-key-reused' '$work/reused'"
+check "the key is kept as digests only" test "$(psql "$smoke_url" -tAc "SELECT count(*) FROM idempotency_keys WHERE encode(key_sha256, 'escape') LIKE '%pay-smoke%'")" = 0
+maker=$(make_token "$tenant" "transactions:write transactions:read reviews:decide")
+checker=$(make_token "$tenant" "transactions:read reviews:decide")
+review() { # review TOKEN ID DECISION: POST /v1/reviews/ID
+    curl -s -o "$work/review" -w '%{http_code}' -X POST "$base/v1/reviews/$2" -H "Authorization: Bearer $1" \
+        -H 'Content-Type: application/json' --data-binary "{\"decision\":\"$3\",\"reason\":\"smoke check\"}"
+}
+post "$structuring" "$maker" >/dev/null; made=$(txn_ids "$work/body")
+check "a held transaction is in the review queue" bash -c "
+    curl -s -H 'Authorization: Bearer $checker' '$base/v1/reviews?limit=100' | grep -q '\"id\":\"$made\"'"
+check "its maker cannot approve it (403 maker-cannot-decide)" bash -c "
+    [ \"\$(curl -s -o '$work/own' -w '%{http_code}' -X POST '$base/v1/reviews/$made' -H 'Authorization: Bearer $maker' \
+        -H 'Content-Type: application/json' --data-binary '{\"decision\":\"approve\",\"reason\":\"mine\"}')\" = 403 ] &&
+    grep -q 'maker-cannot-decide' '$work/own'"
+approved=$(review "$checker" "$made" approve)
+check "... the approval is 201 and the transaction posted" bash -c "
+    [ '$approved' = 201 ] && curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions/$made' | grep -q '\"status\":\"posted\"'"
+check "a second decision is 409 review-already-decided" test "$(review "$checker" "$made" reject)" = 409
+other_checker=$(make_token "$other" "reviews:decide")
+check "another tenant's checker gets 404" test "$(review "$other_checker" "$made" approve)" = 404
+check "pages of GET /v1/transactions follow next_cursor" bash -c "
+    cursor=\$(curl -s -H 'Authorization: Bearer $token' '$base/v1/transactions?limit=1' | sed -n 's/.*\"next_cursor\":\"\([^\"]*\)\".*/\\1/p') &&
+    [ -n \"\$cursor\" ] && curl -s -H 'Authorization: Bearer $token' \"$base/v1/transactions?limit=1&cursor=\$cursor\" | grep -q '\"items\":\[{'"
 # --- Tenants and API clients (docs/api-security.md), as the application role.
 tenant_and_client() {
     DATABASE_URL="$app_url" "$custos" tenants create 'Smoke Bank AG' >"$work/tenant.out" || return 1
