@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure audit-log append and verification throughput (use a release build).",
-        subcommands: [Append.self, Verify.self, Proofs.self, Fields.self, CEL.self, Screening.self, Bundle.self]
+        subcommands: [Append.self, Verify.self, Proofs.self, Reads.self, Fields.self, CEL.self, Screening.self, Bundle.self]
     )
 
     struct Append: AsyncParsableCommand {
@@ -51,7 +51,7 @@ struct BenchCommand: ParsableCommand {
             }
             let configuration = try options.configuration()
             let connections = min(writers, 64)
-            let count = try await BenchCommand.withScratchDatabase(configuration, connectionsMax: connections) { client in
+            let count = try await BenchCommand.withScratchDatabase(configuration, connectionsMax: connections) { client, _ in
                 try await measure(client: client, configuration: configuration, connections: connections)
             }
             let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions, \(flushers) flushers each, batches of \(batch))")
@@ -199,18 +199,16 @@ struct BenchCommand: ParsableCommand {
     /// Runs `body` with a client on a scratch database created for it (as the owner) and dropped
     /// afterwards, whatever happens; `body` runs the client's pool.
     static func withScratchDatabase<Result: Sendable>(
-        _ configuration: Configuration, connectionsMax: Int, _ body: (PostgresClient) async throws -> Result
+        _ configuration: Configuration, connectionsMax: Int, _ body: (PostgresClient, PostgresURL) async throws -> Result
     ) async throws -> Result {
         let server = try DatabaseLocator.migrationURL(for: configuration)
         let scratch = "custos_bench_\(UInt32.random(in: 0...UInt32.max))"
         try await Append.admin(server, "CREATE DATABASE \(scratch)")
-        let client = PostgresClient(
-            configuration: server.with(database: scratch).clientConfiguration(connectionsMax: connectionsMax),
-            backgroundLogger: poolLogger
-        )
+        let url = server.with(database: scratch)
+        let client = PostgresClient(configuration: url.clientConfiguration(connectionsMax: connectionsMax), backgroundLogger: poolLogger)
         let outcome: Swift.Result<Result, any Error>
         do {
-            outcome = .success(try await body(client))
+            outcome = .success(try await body(client, url))
         } catch {
             outcome = .failure(error)
         }

@@ -25,7 +25,7 @@ extension BenchCommand {
                 throw ValidationError("--entries must be 1,000 to 10,000,000 and --samples 10 to 100,000")
             }
             let configuration = try options.configuration()
-            try await BenchCommand.withScratchDatabase(configuration, connectionsMax: 4) { client in
+            try await BenchCommand.withScratchDatabase(configuration, connectionsMax: 4) { client, _ in
                 try await measure(client: client, configuration: configuration)
             }
         }
