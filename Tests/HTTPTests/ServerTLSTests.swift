@@ -80,6 +80,8 @@ final class TLSFiles {
         #expect(tls.configuration.certificateVerification == .none)
         #expect(tls.configuration.certificateChain.count == 1)
         #expect(tls.configuration.applicationProtocols == ["http/1.1"])
+        #expect(tls.configuration.cipherSuites == ServerTLS.cipherSuitesTLS12)
+        #expect(!tls.configuration.cipherSuites.contains("CBC") && !tls.configuration.cipherSuites.contains("-SHA:"))
         #expect(!tls.clientCertificatesRequired)
         #expect(tls.certificateNotValidAfterSeconds > Int(Date().timeIntervalSince1970))
     }

@@ -433,6 +433,9 @@ check "... and so are errors: a 404 and a 401 carry it too" bash -c "
     curl -s --cacert '$pki/ca.pem' -D - -o /dev/null '$tls_base/v1/transactions' | grep -qi '^strict-transport-security: max-age=31536000'"
 check "TLS 1.2 is accepted" test "$(https --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' "$tls_base/healthz")" = 200
 check "TLS 1.3 is accepted" test "$(https --tlsv1.3 -o /dev/null -w '%{http_code}' "$tls_base/healthz")" = 200
+check "TLS 1.2 with a CBC suite is refused (ECDHE-ECDSA-AES128-SHA), with an AEAD one accepted" bash -c "
+    ! curl -fs --cacert '$pki/ca.pem' --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA '$tls_base/healthz' >/dev/null 2>&1 &&
+    curl -fs --cacert '$pki/ca.pem' --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 '$tls_base/healthz' >/dev/null"
 # The client is allowed TLS 1.1 (security level 0), so only the server can refuse it: alert 70.
 check "TLS 1.1 is refused by the server (alert protocol_version)" bash -c "
     ! openssl s_client -connect 127.0.0.1:$port -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >'$work/tls11.out' 2>&1 &&

@@ -10,6 +10,13 @@ import NIOSSL
 struct ServerTLS: Sendable {
     /// The most a certificate, key or CA file may hold.
     static let pemBytesMax = 1 << 20
+    /// TLS 1.2 suites: forward-secret key exchange and AEAD only, as in deploy/nginx/custos.conf
+    /// (swift-nio-ssl's default list also allows RSA key exchange and CBC). TLS 1.3 suites are
+    /// all of that kind and not configurable.
+    static let cipherSuitesTLS12 = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
 
     let configuration: TLSConfiguration
     /// Whether every client must present a certificate that chains to the client CA file.
@@ -53,6 +60,7 @@ struct ServerTLS: Sendable {
         )
         configuration.minimumTLSVersion = .tlsv12
         configuration.maximumTLSVersion = nil  // TLS 1.3
+        configuration.cipherSuites = cipherSuitesTLS12
         configuration.applicationProtocols = ["http/1.1"]
         configuration.renegotiationSupport = .none
         if let clientCAPath {
