@@ -53,6 +53,14 @@ public struct Configuration: Sendable {
     public var oidcAudience: String?
     public var oidcJWKSFile: String?
     public var oidcTenantClaim = ExternalIssuer.tenantClaimDefault
+    /// TLS on the listener (docs/deployment.md): the PEM certificate chain and its private key,
+    /// both or neither; and a PEM file of CA certificates that client certificates must chain
+    /// to (mTLS), only with the other two. Unset: plain HTTP, for loopback behind a proxy.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    public var tlsClientCAFile: String?
+    /// The `max-age` of `Strict-Transport-Security`, sent only when serving TLS.
+    public var hstsMaxAgeSeconds = 31_536_000
 
     /// A value that must never be printed: its description is fixed.
     public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -80,6 +88,8 @@ public struct Configuration: Sendable {
     public static let tokenKeyVersionRange = 1...1_000_000
     public static let rateLimitRange = 1...100_000
     public static let idempotencyRetentionRange = 24...720
+    /// Up to two years; 0 tells browsers to forget an earlier policy.
+    public static let hstsMaxAgeRange = 0...63_072_000
 
     public init() {}
 
@@ -130,6 +140,10 @@ public struct Configuration: Sendable {
         if c.oidcIssuer != nil, c.oidcIssuer == c.tokenIssuer {
             throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: "must differ from CUSTOS_TOKEN_ISSUER (Custos's own issuer)")
         }
+        c.tlsCertificateFile = env["CUSTOS_TLS_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        c.tlsKeyFile = env["CUSTOS_TLS_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        c.tlsClientCAFile = env["CUSTOS_TLS_CLIENT_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        c.hstsMaxAgeSeconds = try integer(env, "CUSTOS_HSTS_MAX_AGE_SECONDS", in: hstsMaxAgeRange) ?? c.hstsMaxAgeSeconds
         if let raw = env["CUSTOS_LOG_LEVEL"], !raw.isEmpty {
             guard let level = Logger.Level(rawValue: raw) else {
                 throw Invalid(variable: "CUSTOS_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")

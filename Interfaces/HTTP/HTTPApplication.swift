@@ -30,6 +30,9 @@ public struct HTTPDependencies: Sendable {
     public var authorize: AuthorizeScope
     /// Per-client request limits on `/v1`; nil: none.
     public var rateLimiter: (any RateLimiter)?
+    /// `Strict-Transport-Security: max-age=…` on every response, when the server terminates TLS
+    /// itself; nil on plain HTTP, which never sends it.
+    public var hstsMaxAgeSeconds: Int?
 
     public init(
         recordTransaction: RecordTransaction, getTransaction: GetTransaction, findTransactions: FindTransactions,
@@ -37,9 +40,11 @@ public struct HTTPDependencies: Sendable {
         getDecision: GetDecision, replayDecision: ReplayDecision, readAuditLog: ReadAuditLog,
         idempotency: any IdempotencyStore, auditOrigins: AuditOrigins, readiness: any ReadinessCheck,
         metrics: HTTPMetrics, bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault, tokens: TokenEndpoint? = nil,
-        authenticate: AuthenticateRequest, authorize: AuthorizeScope, rateLimiter: (any RateLimiter)? = nil
+        authenticate: AuthenticateRequest, authorize: AuthorizeScope, rateLimiter: (any RateLimiter)? = nil,
+        hstsMaxAgeSeconds: Int? = nil
     ) {
         precondition(bodyBytesMax > 0, "the body limit must be positive")
+        precondition((hstsMaxAgeSeconds ?? 0) >= 0, "an HSTS max-age is never negative")
         self.recordTransaction = recordTransaction
         self.getTransaction = getTransaction
         self.findTransactions = findTransactions
@@ -58,15 +63,16 @@ public struct HTTPDependencies: Sendable {
         self.authenticate = authenticate
         self.authorize = authorize
         self.rateLimiter = rateLimiter
+        self.hstsMaxAgeSeconds = hstsMaxAgeSeconds
     }
 }
 
-/// Builds the router: middleware outermost first (request id and access log, security headers,
-/// metrics, problem mapping, body limit), then the operational routes and the tenant-scoped `/v1` API.
+/// Builds the router: middleware outermost first (request id and access log, security headers
+/// (with HSTS when on TLS), metrics, problem mapping, body limit), then the operational routes and the tenant-scoped `/v1` API.
 public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosRequestContext> {
     let router = Router(context: CustosRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(hstsMaxAgeSeconds: dependencies.hstsMaxAgeSeconds))
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(bodyBytesMax: dependencies.bodyBytesMax))

@@ -25,6 +25,31 @@ import TestSupport
         }
     }
 
+    @Test func onTLSEveryResponseCarriesStrictTransportSecurity() async throws {
+        for maxAgeSeconds in [31_536_000, 0] {
+            try await makeApp(repository: repository, hstsMaxAgeSeconds: maxAgeSeconds).test(.router) { client in
+                for (uri, method, headers) in [("/healthz", HTTPRequest.Method.get, HTTPFields()), ("/no-such-route", .get, HTTPFields()),
+                                               ("/v1/audit/keys", .get, HTTPFields()), ("/v1/audit/keys", .get, jsonHeaders()),
+                                               ("/healthz", .post, HTTPFields())] {
+                    let response = try await client.execute(uri: uri, method: method, headers: headers)
+                    #expect(response.headers[.strictTransportSecurity] == "max-age=\(maxAgeSeconds)", "\(method) \(uri)")
+                    #expect(response.headers[values: .strictTransportSecurity].count == 1, "\(method) \(uri)")
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(method) \(uri)")
+                }
+            }
+        }
+    }
+
+    @Test func onPlainHTTPNoResponseCarriesStrictTransportSecurity() async throws {
+        try await makeApp(repository: repository).test(.router) { client in
+            for (uri, headers) in [("/healthz", HTTPFields()), ("/no-such-route", HTTPFields()), ("/v1/audit/keys", HTTPFields()),
+                                   ("/v1/audit/keys", jsonHeaders())] {
+                let response = try await client.execute(uri: uri, method: .get, headers: headers)
+                #expect(response.headers[.strictTransportSecurity] == nil, "\(uri)")
+            }
+        }
+    }
+
     @Test func healthzAnswersWithoutTheDatabase() async throws {
         try await makeApp(repository: repository, readiness: StubReadiness(ready: false)).test(.router) { client in
             let response = try await client.execute(uri: "/healthz", method: .get)

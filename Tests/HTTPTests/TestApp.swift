@@ -25,7 +25,8 @@ func makeApp(
     policies: any ActivePolicySource = PolicyFixtures.source, bundles: (any PolicyBundleStore)? = nil,
     readiness: any ReadinessCheck = StubReadiness(ready: true),
     metrics: HTTPMetrics = HTTPMetrics(), bodyBytesMax: Int = HTTPDependencies.bodyBytesMaxDefault,
-    tokens: TokenEndpoint? = nil, rateLimiter: (any RateLimiter)? = nil, idempotency: (any IdempotencyStore)? = nil
+    tokens: TokenEndpoint? = nil, rateLimiter: (any RateLimiter)? = nil, idempotency: (any IdempotencyStore)? = nil,
+    hstsMaxAgeSeconds: Int? = nil
 ) -> some ApplicationProtocol {
     let clock = ManualClock(Fixtures.now)
     guard let keeper = keeper ?? (repository as? InMemoryTransactionRepository).map({
@@ -55,7 +56,7 @@ func makeApp(
             keys: [testTokenSigner.key], verifier: try! SodiumSignatureVerifier(), directory: testAccess,
             clock: ManualClock(Fixtures.now), issuer: TestTokens.issuer, audience: TestTokens.audience
         ),
-        authorize: AuthorizeScope(keeper: keeper), rateLimiter: rateLimiter
+        authorize: AuthorizeScope(keeper: keeper), rateLimiter: rateLimiter, hstsMaxAgeSeconds: hstsMaxAgeSeconds
     )
     return Application(router: buildRouter(dependencies))
 }

@@ -8,8 +8,11 @@
 # tampering, and each is refused. Field encryption: planted values stay out of the tables and the
 # log, and the key operations work while the server runs. Policy decisions: the bundle in
 # policies/ (or $CUSTOS_SMOKE_POLICIES) is activated at start, a held transaction's decision is
-# fetched and replayed, and a broken policy file is refused with its file:line:col. Needs DATABASE_URL (a superuser, or a role that may create
-# databases and roles). Prints one line per check and closes with "N passed, M failed".
+# fetched and replayed, and a broken policy file is refused with its file:line:col. Last, TLS:
+# the binary serves HTTPS (1.2 and 1.3, not 1.1) with HSTS, and with a client CA only clients
+# holding one of its certificates get in; bad TLS files stop it with one line. Needs DATABASE_URL
+# (a superuser, or a role that may create databases and roles) and openssl. Prints one line per
+# check and closes with "N passed, M failed".
 set -uo pipefail
 custos="${1:?usage: serve-smoke.sh PATH/TO/custos}"
 : "${DATABASE_URL:?DATABASE_URL must point at a PostgreSQL server}"
@@ -400,6 +403,89 @@ key_b=$(DATABASE_URL="$smoke_url" "$custos" audit key --tenant "$other")
 tamper_case "the log re-signed with a foreign key" "no signature by a trusted key" \
     "DELETE FROM audit_checkpoints WHERE origin = '$origin_b'; DELETE FROM audit_tree_nodes WHERE origin = '$origin_b'" \
     "CUSTOS_AUDIT_KEY_FILE='$work/foreign.key' '$custos' audit export --tenant $other '$work/foreign-export'" "$other" "$key_b"
+
+# --- TLS (docs/deployment.md): the same binary on HTTPS, with a throwaway CA, server and client
+# certificates made here. TLS 1.2 and 1.3 are accepted, 1.1 refused by the server, every answer
+# carries HSTS; with a client CA, only clients with a certificate of that CA get in. Bad TLS
+# input stops start-up with one line that repeats no key.
+pki="$work/pki"
+check "a throwaway CA, server and client certificates (openssl)" "$(dirname "$0")/make-test-pki.sh" "$pki"
+tls_base="https://127.0.0.1:$port"
+start_tls_server() { # start_tls_server PROBE-CURL-ARGS... : the server reads its TLS settings from $tls_env
+    env DATABASE_URL="$app_url" CUSTOS_LOG_LEVEL=warning $tls_env "$custos" serve --port "$port" >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fs --cacert "$pki/ca.pem" "$@" "$tls_base/healthz" >/dev/null 2>&1 && return 0
+        kill -0 "$server_pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+https() { curl -s --cacert "$pki/ca.pem" "$@"; }
+tls_env="CUSTOS_TLS_CERT_FILE=$pki/server.pem CUSTOS_TLS_KEY_FILE=$pki/server.key"
+check "plain HTTP answers carry no Strict-Transport-Security" bash -c "! grep -qi '^strict-transport-security' '$work/noauth.h'"
+check "serve with CUSTOS_TLS_CERT_FILE and CUSTOS_TLS_KEY_FILE starts on HTTPS" start_tls_server
+check "HTTPS GET /healthz is 200 with Strict-Transport-Security: max-age=31536000" bash -c "
+    [ \"\$(curl -s --cacert '$pki/ca.pem' -D '$work/tls.h' -o /dev/null -w '%{http_code}' '$tls_base/healthz')\" = 200 ] &&
+    grep -qi '^strict-transport-security: max-age=31536000' '$work/tls.h'"
+check "... and so are errors: a 404 and a 401 carry it too" bash -c "
+    curl -s --cacert '$pki/ca.pem' -D - -o /dev/null '$tls_base/no-such-route' | grep -qi '^strict-transport-security: max-age=31536000' &&
+    curl -s --cacert '$pki/ca.pem' -D - -o /dev/null '$tls_base/v1/transactions' | grep -qi '^strict-transport-security: max-age=31536000'"
+check "TLS 1.2 is accepted" test "$(https --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' "$tls_base/healthz")" = 200
+check "TLS 1.3 is accepted" test "$(https --tlsv1.3 -o /dev/null -w '%{http_code}' "$tls_base/healthz")" = 200
+check "TLS 1.2 with a CBC suite is refused (ECDHE-ECDSA-AES128-SHA), with an AEAD one accepted" bash -c "
+    ! curl -fs --cacert '$pki/ca.pem' --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA '$tls_base/healthz' >/dev/null 2>&1 &&
+    curl -fs --cacert '$pki/ca.pem' --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-CHACHA20-POLY1305 '$tls_base/healthz' >/dev/null"
+# The client is allowed TLS 1.1 (security level 0), so only the server can refuse it: alert 70.
+check "TLS 1.1 is refused by the server (alert protocol_version)" bash -c "
+    ! openssl s_client -connect 127.0.0.1:$port -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >'$work/tls11.out' 2>&1 &&
+    grep -q 'alert protocol version' '$work/tls11.out'"
+check "plain HTTP on the HTTPS port gets no answer" bash -c "! curl -fs --max-time 5 'http://127.0.0.1:$port/healthz' >/dev/null 2>&1"
+tls_token_and_read() { # a new client, a token over HTTPS, and the held transaction read with it
+    local out client secret tls_token
+    out=$(DATABASE_URL="$app_url" "$custos" clients create --tenant "$tenant" --scopes "transactions:read" 2>/dev/null) || return 1
+    client=$(printf '%s\n' "$out" | sed -n 's/^client_id //p'); secret=$(printf '%s\n' "$out" | sed -n 's/^client_secret //p')
+    tls_token=$(https -u "$client:$secret" -d grant_type=client_credentials "$tls_base/oauth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    [ -n "$tls_token" ] && [ "$(https -o "$work/tls-read" -w '%{http_code}' -H "Authorization: Bearer $tls_token" \
+        "$tls_base/v1/transactions/$held_id")" = 200 ] && grep -q "\"id\":\"$held_id\",\"kind\"" "$work/tls-read"
+}
+check "over HTTPS: a token from POST /oauth/token reads a transaction" tls_token_and_read
+check "SIGTERM stops the HTTPS server with status 0" stop_server
+
+tls_env="CUSTOS_TLS_CERT_FILE=$pki/server.pem CUSTOS_TLS_KEY_FILE=$pki/server.key CUSTOS_TLS_CLIENT_CA_FILE=$pki/ca.pem CUSTOS_HSTS_MAX_AGE_SECONDS=600"
+client_cert=(--cert "$pki/client.pem" --key "$pki/client.key")
+check "with CUSTOS_TLS_CLIENT_CA_FILE (mTLS) it starts" start_tls_server "${client_cert[@]}"
+check "mTLS: a client certificate of the CA gets 200, with HSTS max-age=600" bash -c "
+    [ \"\$(curl -s --cacert '$pki/ca.pem' --cert '$pki/client.pem' --key '$pki/client.key' -D '$work/mtls.h' -o /dev/null \
+        -w '%{http_code}' '$tls_base/healthz')\" = 200 ] && grep -qi '^strict-transport-security: max-age=600' '$work/mtls.h'"
+check "mTLS: without a client certificate the request fails" bash -c "! curl -fs --cacert '$pki/ca.pem' '$tls_base/healthz' >/dev/null 2>&1"
+check "mTLS: a certificate of another CA is refused" bash -c "
+    ! curl -fs --cacert '$pki/ca.pem' --cert '$pki/stranger.pem' --key '$pki/stranger.key' '$tls_base/healthz' >/dev/null 2>&1"
+check "mTLS: TLS 1.2 with the client certificate is accepted" \
+    test "$(https --tlsv1.2 --tls-max 1.2 "${client_cert[@]}" -o /dev/null -w '%{http_code}' "$tls_base/healthz")" = 200
+check "SIGTERM stops the mTLS server with status 0" stop_server
+
+tls_refusal() { # tls_refusal EXPECTED ENV-AND-ARGS...: exit 1, one line naming the problem, no key material
+    local expected=$1; shift
+    env DATABASE_URL="$app_url" "$@" >"$work/tls-bad.out" 2>&1; local status=$?
+    [ "$status" = 1 ] && [ "$(wc -l <"$work/tls-bad.out")" = 1 ] && grep -qF -- "$expected" "$work/tls-bad.out" &&
+        ! grep -q 'PRIVATE KEY' "$work/tls-bad.out" &&
+        ! grep -hv -e '-----' -e '^$' "$pki/server.key" "$pki/other.key" | grep -qF -f - "$work/tls-bad.out"
+}
+serve_bad=("$custos" serve --port $((port + 4)))
+check "--tls-cert without --tls-key: exit 1 and one line" \
+    tls_refusal "must be given with --tls-cert" "${serve_bad[@]}" --tls-cert "$pki/server.pem"
+check "CUSTOS_TLS_KEY_FILE without a certificate: exit 1 and one line" \
+    tls_refusal "must be given with --tls-key" CUSTOS_TLS_KEY_FILE="$pki/server.key" "${serve_bad[@]}"
+check "a missing certificate file: exit 1 and one line" \
+    tls_refusal "$pki/missing.pem cannot be read" "${serve_bad[@]}" --tls-cert "$pki/missing.pem" --tls-key "$pki/server.key"
+check "a key file given as the certificate: exit 1, one line, the key not repeated" \
+    tls_refusal "holds no PEM certificate" "${serve_bad[@]}" --tls-cert "$pki/server.key" --tls-key "$pki/server.key"
+check "a key that is not the certificate's: exit 1, one line, the key not repeated" \
+    tls_refusal "does not match the certificate" "${serve_bad[@]}" --tls-cert "$pki/server.pem" --tls-key "$pki/other.key"
+check "the flag wins over the variable: --tls-key replaces CUSTOS_TLS_KEY_FILE" \
+    tls_refusal "$pki/other.key does not match" CUSTOS_TLS_CERT_FILE="$pki/server.pem" CUSTOS_TLS_KEY_FILE="$pki/server.key" \
+    "${serve_bad[@]}" --tls-key "$pki/other.key"
 
 if [ "$failed" -gt 0 ]; then echo "--- server log"; tail -n 40 "$work/server.log"; fi
 echo "$passed passed, $failed failed"

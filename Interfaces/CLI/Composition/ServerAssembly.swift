@@ -2,6 +2,7 @@ import CryptoAdapters
 import Domain
 import HTTPInterface
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import PostgresAdapters
 import PostgresNIO
@@ -17,8 +18,11 @@ struct ServerAssembly {
     let group: ServiceGroup
     let databaseDescription: String
 
+    /// `tls`: serve HTTPS with it (and send HSTS); nil: plain HTTP.
     /// `activating`: a bundle to make the active one once the schema is ready (`serve --policies`).
-    static func make(configuration: Configuration, activating bundle: CompiledBundle? = nil, logger: Logger) throws -> ServerAssembly {
+    static func make(
+        configuration: Configuration, tls: ServerTLS? = nil, activating bundle: CompiledBundle? = nil, logger: Logger
+    ) throws -> ServerAssembly {
         let migrations = try MigrationSet.load(directory: configuration.migrationsURL)
         let (url, migrationURL) = try DatabaseLocator.urls(for: configuration)
         let client = PostgresClient(
@@ -98,10 +102,12 @@ struct ServerAssembly {
             authorize: AuthorizeScope(keeper: keeper),
             rateLimiter: InProcessRateLimiter(
                 TokenBucket.Limits(perSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst), clock: clock
-            )
+            ),
+            hstsMaxAgeSeconds: tls == nil ? nil : configuration.hstsMaxAgeSeconds
         )
         var app = Application(
             router: buildRouter(dependencies),
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "custos"),
             logger: logger
         )
