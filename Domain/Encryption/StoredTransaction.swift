@@ -32,6 +32,9 @@ public struct StoredTransaction: Hashable, Sendable {
     /// Its review, when read back (never written with the row: reviews are rows of their own).
     public let review: Review?
 
+    /// Where it stands now: its recorded `status`, or what its review made of it.
+    public var currentStatus: TransactionStatus { review?.verdict.status ?? status }
+
     public init(
         id: TransactionID, tenantID: TenantID, accountID: AccountIdentifier,
         counterpartyAccount: StoredField, counterpartyAccountIndex: UInt32?,

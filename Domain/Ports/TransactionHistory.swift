@@ -1,7 +1,8 @@
 /// What an account did before a new transaction: the history features of its decision
 /// (docs/policies.md §4), computed where the transactions are.
 public protocol TransactionHistory: Sendable {
-    /// The facts about `query.account`'s earlier transactions: those not declined, occurring in
+    /// The facts about `query.account`'s earlier transactions: those not declined (by policy, or by a
+    /// reviewer's rejection), occurring in
     /// the 7 days up to and including `query.occurredAt`, and the account's first one.
     func facts(_ query: HistoryQuery) async throws -> HistoryFacts
 }

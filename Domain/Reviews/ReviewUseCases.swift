@@ -48,10 +48,14 @@ public struct DecideReview: Sendable {
         let review = Review(transactionID: id, tenant: tenant, verdict: verdict, reason: reason, decidedBy: checker, decidedAt: clock.now())
         do {
             guard let stored else { throw TransactionError.notFound(id) }
-            // The same rules as the keeper's, checked first for a clear answer without a write.
-            if stored.review != nil { throw ReviewError.alreadyDecided(id) }
-            if stored.status != .held { throw ReviewError.notHeld(id) }
-            if stored.submittedBy == checker { throw ReviewError.makerCannotDecide(id) }
+            // The same rules as the keeper's, checked first for a clear answer without a write. Not
+            // for a keyed decision: the keeper takes its key first, so the retry of a decision that
+            // committed meanwhile finds the key taken (and is replayed), not the review.
+            if idempotency == nil {
+                if stored.review != nil { throw ReviewError.alreadyDecided(id) }
+                if stored.status != .held { throw ReviewError.notHeld(id) }
+                if stored.submittedBy == checker { throw ReviewError.makerCannotDecide(id) }
+            }
             var details = Self.details(of: review)
             details["maker"] = stored.submittedBy.map { .string($0.description) } ?? .null
             let event = AuditEvent(

@@ -111,7 +111,8 @@ extension InMemoryTransactionRepository: TransactionHistory {
     public func facts(_ query: HistoryQuery) async throws -> HistoryFacts {
         let t = query.occurredAt.microsecondsSinceEpoch
         let account = rows.withLock { rows in
-            rows.values.filter { $0.tenantID == query.tenant && $0.accountID == query.account && $0.status != .declined }
+            rows.values.filter { $0.tenantID == query.tenant && $0.accountID == query.account }.map(withReview)
+                .filter { $0.currentStatus != .declined }
         }
         let inWeek = account.filter { $0.occurredAt <= query.occurredAt && $0.occurredAt.microsecondsSinceEpoch > t - HistoryQuery.weekMicroseconds }
         func within(_ window: Int64) -> [StoredTransaction] { inWeek.filter { $0.occurredAt.microsecondsSinceEpoch > t - window } }

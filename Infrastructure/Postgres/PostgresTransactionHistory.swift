@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// `TransactionHistory` on PostgreSQL: one aggregate over the account's rows of the last 7 days
+/// `TransactionHistory` on PostgreSQL (declined rows, and held ones a reviewer rejected, do not count): one aggregate over the account's rows of the last 7 days
 /// (index `transactions_tenant_account_occurred_idx`), and the counterparty candidates by blind
 /// index (`transactions_counterparty_account_bidx_idx`). Sums saturate at 2^53 − 1 inside the
 /// database, so a long history can neither overflow nor leave canonical JSON's range.
@@ -18,9 +18,11 @@ extension PostgresTransactionRepository: TransactionHistory {
                LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3 AND kind = 'cash' AND occurred_at > $6), 0),
                      9007199254740991)::bigint,
                (SELECT min(f.occurred_at) FROM transactions f
-                WHERE f.tenant_id = $1 AND f.account_id = $2 AND f.status <> 'declined')
-        FROM transactions
+                WHERE f.tenant_id = $1 AND f.account_id = $2 AND f.status <> 'declined'
+                  AND NOT EXISTS (SELECT 1 FROM transaction_reviews r WHERE r.transaction_id = f.id AND r.verdict = 'reject'))
+        FROM transactions t
         WHERE tenant_id = $1 AND account_id = $2 AND status <> 'declined' AND occurred_at > $7 AND occurred_at <= $4
+          AND NOT EXISTS (SELECT 1 FROM transaction_reviews r WHERE r.transaction_id = t.id AND r.verdict = 'reject')
         """
 
     public func facts(_ query: HistoryQuery) async throws -> HistoryFacts {
@@ -68,7 +70,7 @@ extension PostgresTransactionRepository: TransactionHistory {
                     binds.append(Int64(HistoryFacts.counterpartyCandidatesMax))
                     let sql = Self.selectStoredSQL + """
                          WHERE t.tenant_id = $1 AND t.account_id = $2 AND t.counterparty_account_bidx = $3 AND t.occurred_at <= $4
-                          AND t.status <> 'declined'
+                          AND t.status <> 'declined' AND r.verdict IS DISTINCT FROM 'reject'
                         ORDER BY t.occurred_at DESC, t.id DESC LIMIT $5
                         """
                     let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)

@@ -99,6 +99,7 @@ import _CryptoExtras
             (Self.token(alg: "ES256", kid: "ec-1", claims: Self.claims(["tenant_id": nil])), .invalidClaims),
             (Self.token(alg: "ES256", kid: "ec-1", claims: Self.claims(["tenant_id": "not-a-uuid"])), .invalidClaims),
             (Self.token(alg: "ES256", kid: "ec-1", header: ["crit": .array(["exp"])]), .malformed),
+            (Self.token(alg: "ES256", kid: "ec-1", header: ["typ": "logout+jwt"]), .malformed),
             ("not.a.token", .malformed),
         ]
         for (token, expected) in cases {
@@ -109,6 +110,10 @@ import _CryptoExtras
     @Test func scopesMayComeAsAnScpArray() throws {
         let claims = try verify(Self.token(alg: "EdDSA", kid: "ed-1", claims: Self.claims(["scope": nil, "scp": .array(["transactions:write", "email"])])))
         #expect(claims.scopes == [.transactionsWrite])
+        let entra = try verify(Self.token(alg: "EdDSA", kid: "ed-1", claims: Self.claims(["scope": nil, "scp": "audit:read User.Read"])))
+        #expect(entra.scopes == [.auditRead])
+        let typed = try verify(Self.token(alg: "EdDSA", kid: "ed-1", header: ["typ": "at+jwt"]))
+        #expect(typed.subject == "f3b1c2d4-user-42")
     }
 
     @Test(arguments: [

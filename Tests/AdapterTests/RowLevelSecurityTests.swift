@@ -117,6 +117,15 @@ import Testing
                 #expect(secured && !owns && !bypass, "\(name)")
             }
             #expect(seen == RowScope.tenantTables.count)
+            // The one-statement group commit writes in the system scope through its function's own
+            // setting: a migration that re-creates the function must set it again, or every fast
+            // batch would be refused and quietly retried on the slow path.
+            let config = try await application.query(
+                "SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = 'custos_audit_append_on_tail'", logger: logger
+            )
+            var settings: [String?] = []
+            for try await value in config.decode(String?.self) { settings.append(value) }
+            #expect(settings.count == 1 && settings[0]?.contains("custos.system=on") == true, "\(settings)")
         }
     }
 

@@ -89,6 +89,30 @@ import Testing
         }
     }
 
+    /// A held row a reviewer rejected counts as declined: in no window, not the first, no candidate.
+    /// One approved, or still awaiting review, counts.
+    @Test(arguments: RepositoryKind.allCases)
+    func rowsRejectedInReviewNeverCount(kind: RepositoryKind) async throws {
+        try await kind.withRepository { store in
+            let rejected = Self.row(at: -8 * 24 * Self.hour + 5, amount: 1, status: .held)
+            let approved = Self.row(at: -20, amount: 10, status: .held)
+            let waiting = Self.row(at: -30, amount: 100, status: .held)
+            for row in [rejected, approved, waiting] { try await store.add(row) }
+            for (row, verdict) in [(rejected, Review.Verdict.reject), (approved, .approve)] {
+                let review = Review(transactionID: row.id, tenant: Fixtures.tenantA, verdict: verdict, reason: ReviewReason("checked")!,
+                                    decidedBy: ClientID(UUID()), decidedAt: Fixtures.now)
+                _ = try await store.keeper.commit(AuditedChange(writes: [.decideReview(review)], events: [AuditEvent(
+                    scope: .tenant(Fixtures.tenantA), eventType: "review.decided", context: AuditContext(actor: "test"), outcome: .success,
+                    resourceType: "transaction", resourceID: row.id.description
+                )]))
+            }
+            let facts = try await Self.query(store)
+            #expect(facts.windows.count1h == 2 && facts.windows.sum1hMinor == 110)
+            #expect(facts.firstOccurredAt == Self.t.adding(microseconds: -30), "the rejected row, a week older, is not the first")
+            #expect(Set(facts.counterpartyCandidates.map(\.id)) == [approved.id, waiting.id])
+        }
+    }
+
     /// Reads while writers add rows see whole rows only, and once the writers are done, all of them.
     @Test(arguments: RepositoryKind.allCases)
     func concurrentWritersAreAllCounted(kind: RepositoryKind) async throws {

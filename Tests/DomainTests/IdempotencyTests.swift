@@ -113,3 +113,36 @@ import TestSupport
         #expect(try await PruneIdempotencyKeys(store: keeper.idempotency, clock: sameDay, retentionSeconds: 86_400)() == 0)
     }
 }
+
+/// A keyed review decision whose first attempt committed while the retry was past its key
+/// lookup: the retry must find the key taken (and be replayed), not the review decided.
+@Suite struct KeyedReviewRaceTests {
+    @Test func theRetryOfACommittedKeyedDecisionFindsItsKeyTaken() async throws {
+        let repository = InMemoryTransactionRepository()
+        let keeper = InMemoryRecordKeeper(transactions: repository, clock: ManualClock(Fixtures.now))
+        let held = Fixtures.transaction().deciding(PolicyFixtures.heldDecision)
+        _ = try await keeper.commit(AuditedChange(writes: [.addDataKey(Sealing.key(Fixtures.tenantA))], events: [AuditEvent(
+            scope: .system, eventType: "keys.data_key_created", context: AuditContext(actor: "test"), outcome: .success,
+            resourceType: "data_key", resourceID: "k")]))
+        _ = try await keeper.commit(AuditedChange(writes: [.insertTransaction(Sealing.seal(held))], events: [AuditEvent(
+            scope: .tenant(Fixtures.tenantA), eventType: "transaction.recorded", context: AuditContext(actor: "test"), outcome: .success,
+            resourceType: "transaction", resourceID: held.id.description)]))
+        let checker = ClientID(UUID())
+        let request = IdempotentRequest(tenant: Fixtures.tenantA, client: checker, key: IdempotencyKey(header: "decide-1")!,
+                                        method: "POST", route: "/v1/reviews/\(held.id)", body: Array("{}".utf8))
+        let decide = DecideReview(repository: repository, keeper: keeper, clock: ManualClock(Fixtures.now))
+        _ = try await decide(held.id, verdict: .approve, reason: ReviewReason("ok")!, tenant: Fixtures.tenantA, checker: checker,
+                             context: AuditContext(actor: "test"), idempotency: request)
+        await #expect(throws: IdempotencyError.keyTaken) {
+            _ = try await decide(held.id, verdict: .approve, reason: ReviewReason("ok")!, tenant: Fixtures.tenantA, checker: checker,
+                                 context: AuditContext(actor: "test"), idempotency: request)
+        }
+        // Through `RunIdempotently`, whose lookup ran before that commit, that is a replay.
+        let replayed = try await RunIdempotently(store: keeper.idempotency)(request) { _ in
+            try await decide(held.id, verdict: .approve, reason: ReviewReason("ok")!, tenant: Fixtures.tenantA, checker: checker,
+                             context: AuditContext(actor: "test"), idempotency: request)
+        }
+        guard case .replayed(let outcome) = replayed else { Issue.record("a replay"); return }
+        #expect(outcome.resource == .review(held.id))
+    }
+}

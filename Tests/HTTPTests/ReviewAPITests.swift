@@ -50,6 +50,8 @@ private func submit(_ client: some TestClientProtocol, _ body: String = heldBody
             let after = try object(try await client.execute(uri: "/v1/transactions/\(id)", method: .get, headers: jsonHeaders()))
             #expect(after["status"] as? String == "posted")
             #expect((after["review"] as? [String: Any])?["decision"] as? String == "approve")
+            let decided = try object(try await client.execute(uri: "/v1/transactions/\(id)/decision", method: .get, headers: jsonHeaders()))
+            #expect(decided["status"] as? String == "posted", "the decision's view says where the transaction stands now")
 
             for verdict in ["approve", "reject"] {
                 let again = try await client.execute(uri: "/v1/reviews/\(id)", method: .post, headers: checker, body: decision(verdict))

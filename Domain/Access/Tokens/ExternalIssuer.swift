@@ -143,7 +143,7 @@ public struct ExternalClaims: Hashable, Sendable {
 /// the signature is checked before the payload is read. Then `iss` must be the issuer, `aud`
 /// (one string or an array) must include the audience, `exp` is required, `nbf` and `iat` are
 /// honoured when present. The tenant comes from the configured claim; `scope` (space-separated,
-/// RFC 8693 §4.2) or `scp` (an array) gives the scopes, of which names Custos does not know are ignored
+/// RFC 8693 §4.2) or `scp` (an array, or a space-separated string) gives the scopes, of which names Custos does not know are ignored
 /// (issuers add `openid`, `profile`, …).
 public enum ExternalTokenJWT {
     public static func verify(
@@ -156,6 +156,10 @@ public enum ExternalTokenJWT {
               case .object(let header)? = try? CanonicalJSON.parse(headerBytes, bytesMax: AccessTokenJWT.tokenBytesMax)
         else { throw .malformed }
         guard header["crit"] == nil else { throw .malformed }
+        // An ID token is not an access token: a `typ` other than JWT or at+jwt (RFC 9068) is refused.
+        if let typ = header["typ"] {
+            guard case .string(let text) = typ, ["jwt", "at+jwt", "application/at+jwt"].contains(text.lowercased()) else { throw .malformed }
+        }
         guard case .string(let kid)? = header["kid"], let key = issuer.keys.first(where: { $0.keyID == kid }) else { throw .unknownKey }
         guard case .string(let alg)? = header["alg"], alg == key.algorithm.rawValue else { throw .algorithmNotAllowed }
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
@@ -190,8 +194,11 @@ public enum ExternalTokenJWT {
         switch payload["scope"] {
         case .string(let text)?: names = text.split(separator: " ").map(String.init)
         case nil:
-            if case .array(let values)? = payload["scp"] {
-                names = values.compactMap { if case .string(let value) = $0 { value } else { nil } }
+            // `scp`: an array (Okta), or a space-separated string (Entra ID's delegated scopes).
+            switch payload["scp"] {
+            case .array(let values)?: names = values.compactMap { if case .string(let value) = $0 { value } else { nil } }
+            case .string(let text)?: names = text.split(separator: " ").map(String.init)
+            default: break
             }
         default: throw .invalidClaims
         }

@@ -66,7 +66,7 @@ public struct GetDecision: Sendable {
         guard let stored else { throw TransactionError.notFound(id) }
         precondition(stored.id == id && stored.tenantID == tenant, "repository returned a foreign row")
         guard let decision = stored.decision else { throw DecisionNotFound(transaction: id) }
-        return (stored.status, decision)
+        return (stored.currentStatus, decision)
     }
 }
 

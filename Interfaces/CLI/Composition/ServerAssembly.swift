@@ -60,6 +60,14 @@ struct ServerAssembly {
         let access = PostgresAccessDirectory(client: client, usage: usage, logger: logger)
         let external = try ExternalIssuerSetup.load(configuration)
         if let (issuer, _) = external {
+            // A token naming one of Custos's own key ids is verified as Custos's own: a provider key
+            // with such an id could never be used.
+            let own = Set(([tokenSigner.key] + previousTokenKeys).map(\.keyID))
+            if let clash = issuer.keys.first(where: { own.contains($0.keyID) }) {
+                throw Configuration.Invalid(variable: "CUSTOS_OIDC_JWKS_FILE", reason: "has the kid \(clash.keyID), which is one of Custos's own token keys")
+            }
+        }
+        if let (issuer, _) = external {
             logger.info("accepting tokens of an external issuer", metadata: ["issuer": .string(issuer.issuer), "keys": .stringConvertible(issuer.keys.count)])
         }
         let ids = UUIDv7Generator(clock: clock)
