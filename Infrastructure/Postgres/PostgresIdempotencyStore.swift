@@ -94,3 +94,63 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
         if !inserted { throw IdempotencyError.keyTaken }
     }
 }
+
+extension PostgresIdempotencyStore {
+    /// Who holds a key: a row's primary key.
+    struct Owner: Hashable {
+        let tenant: UUID
+        let client: UUID
+        let key: [UInt8]
+
+        init(_ outcome: IdempotentOutcome) {
+            self.init(tenant: outcome.request.tenant.rawValue, client: outcome.request.client.rawValue, key: outcome.request.key.digest)
+        }
+
+        init(tenant: UUID, client: UUID, key: [UInt8]) {
+            self.tenant = tenant
+            self.client = client
+            self.key = key
+        }
+    }
+
+    /// A group commit's keys, in one statement inside its transaction, in key order (so two batches
+    /// that share keys wait for each other in the same order and never deadlock). Returns the keys
+    /// inserted; a key taken, by a committed transaction or (after waiting for it) by one that
+    /// commits, is not. Each outcome names its own key: `outcomes` holds no key twice.
+    static func insert(_ outcomes: [IdempotentOutcome], on connection: PostgresConnection, logger: Logger) async throws -> Set<Owner> {
+        guard !outcomes.isEmpty else { return [] }
+        let n = outcomes.count
+        var tenants = PostgresArrayBind.uuids(capacity: n), clients = PostgresArrayBind.uuids(capacity: n)
+        var keys = PostgresArrayBind.byteas(capacity: n, bytesEach: 32), requests = PostgresArrayBind.byteas(capacity: n, bytesEach: 32)
+        var types = PostgresArrayBind.texts(capacity: n), ids = PostgresArrayBind.uuids(capacity: n)
+        var created = PostgresArrayBind.timestamptzs(capacity: n)
+        for outcome in outcomes {
+            let (type, id): (String, TransactionID) = switch outcome.resource {
+            case .transaction(let id): ("transaction", id)
+            case .review(let id): ("review", id)
+            }
+            tenants.append(outcome.request.tenant.rawValue)
+            clients.append(outcome.request.client.rawValue)
+            keys.append(bytes: outcome.request.key.digest)
+            requests.append(bytes: outcome.request.fingerprint)
+            types.append(type)
+            ids.append(id.rawValue)
+            created.append(outcome.createdAt)
+        }
+        var bindings = PostgresBindings(capacity: 7)
+        for column in [tenants, clients, keys, requests, types, ids, created] { bindings.append(column) }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO idempotency_keys (tenant_id, client_id, key_sha256, request_sha256, resource_type, resource_id, created_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::bytea[], $5::text[], $6::uuid[], $7::timestamptz[])
+                AS u(tenant_id, client_id, key_sha256, request_sha256, resource_type, resource_id, created_at)
+            ORDER BY tenant_id, client_id, key_sha256
+            ON CONFLICT (tenant_id, client_id, key_sha256) DO NOTHING
+            RETURNING tenant_id, client_id, key_sha256
+            """, binds: bindings), logger: logger)
+        var inserted: Set<Owner> = []
+        for try await (tenant, client, key) in rows.decode((UUID, UUID, ByteBuffer).self) {
+            inserted.insert(Owner(tenant: tenant, client: client, key: Array(buffer: key)))
+        }
+        return inserted
+    }
+}

@@ -22,10 +22,13 @@ import Synchronization
 /// - an event that cannot be encoded is refused before it joins a batch;
 /// - a taken transaction id (in the table or earlier in the same batch) fails its change alone,
 ///   before it gets an entry, and the batch goes on;
+/// - a taken idempotency key (in the table, in a transaction in flight, which the batch waits for,
+///   or earlier in the same batch) fails its change alone with `IdempotencyError.keyTaken`, before
+///   its row goes in;
 /// - if the batch fails for any other reason before COMMIT, it is rolled back and every change
 ///   is retried on its own transaction, so only the culprit fails;
 /// - if COMMIT itself fails, the outcome is unknown and every change in the batch reports it.
-/// Changes with more than one business write, or a write other than a transaction row, take the
+/// Changes with a write other than a transaction row (and its idempotency key) take the
 /// one-transaction-per-change path.
 public final class PostgresGroupCommitKeeper: RecordKeeper {
     public static let changesPerBatchMax = 256
@@ -89,11 +92,9 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
     public var partitions: Int { queues.count }
 
     public func commit(_ change: AuditedChange) async throws -> [AuditReceipt] {
-        // Batches hold transaction rows and entries; any other write (keys) takes its own transaction.
-        switch change.writes.first {
-        case nil, .insertTransaction?: guard change.writes.count <= 1 else { return try await single.commit(change) }
-        case .addDataKey?, .activatePolicyBundle?, .createTenant?, .registerClient?, .revokeClient?, .rememberOutcome?, .decideReview?: return try await single.commit(change)
-        }
+        // Batches hold transaction rows (with their idempotency keys) and entries; any other write
+        // (data keys, bundles, access, reviews) takes its own transaction.
+        guard Self.batchable(change) != nil else { return try await single.commit(change) }
         for event in change.events {
             try AuditLeaf.checkBounds(
                 origin: origins.origin(of: event.scope), eventType: event.eventType, actor: event.actor,
@@ -134,6 +135,23 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         }
     }
 
+    /// What a change holds when a batch can take it: nothing but entries, a transaction row, or a
+    /// row and the idempotency key that names it (in that order, as `RecordTransaction` commits them).
+    static func batchable(_ change: AuditedChange) -> (row: StoredTransaction?, key: IdempotentOutcome?)? {
+        switch change.writes.count {
+        case 0: return (nil, nil)
+        case 1: if case .insertTransaction(let row) = change.writes[0] { return (row, nil) }
+        case 2:
+            if case .rememberOutcome(let key) = change.writes[0], case .insertTransaction(let row) = change.writes[1],
+               key.resource == .transaction(row.id) { return (row, key) }
+        default: break
+        }
+        return nil
+    }
+
+    /// A keyed change's row was refused after its key went in: the batch must not commit that key.
+    private struct KeyWithoutRow: Error {}
+
     /// The batch failed before COMMIT: rolled back, nothing of it stored.
     private struct BatchNotApplied: Error {
         let underlying: any Error
@@ -152,7 +170,9 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         var ids: Set<TransactionID> = []
         for change in changes {
             for event in change.events { scopes[origins.origin(of: event.scope)] = event.scope }
-            if case .insertTransaction(let transaction)? = change.writes.first {
+            // Keyed changes take the general path, which inserts their keys first.
+            guard let (row, key) = Self.batchable(change), key == nil else { return false }
+            if let transaction = row {
                 guard ids.insert(transaction.id).inserted else { return false }
                 rows.append(transaction)
             }
@@ -226,7 +246,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             queue.tails.withLock { cached in for (origin, head) in heads { cached[origin] = head } }
             precondition(outcomes.count == batch.count, "one outcome per change")
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(with: outcome) }
-        } catch let notApplied as BatchNotApplied where batch.count > 1 {
+        } catch let notApplied as BatchNotApplied where batch.count > 1 || notApplied.underlying is KeyWithoutRow {
             logger.warning("group commit: batch rolled back, retrying its changes one by one", metadata: [
                 "changes": .stringConvertible(batch.count), "error": .string(String(describing: notApplied.underlying)),
             ])
@@ -252,22 +272,43 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         // Business rows first, then every log's lock and head, in one statement: the first change
         // with a given id may insert it; a taken id fails its change.
         var firstByID: [TransactionID: Int] = [:]
-        var rows: [StoredTransaction] = []
         var scopes: [String: AuditScope] = [:]
+        var keyed: [(offset: Int, key: IdempotentOutcome)] = []
+        var owners: Set<PostgresIdempotencyStore.Owner> = []
         for (offset, change) in changes.enumerated() {
             for event in change.events { scopes[origins.origin(of: event.scope)] = event.scope }
-            guard case .insertTransaction(let transaction)? = change.writes.first else { continue }
+            guard let (row, key) = Self.batchable(change), let transaction = row else { continue }
             if firstByID[transaction.id] != nil {
                 outcomes[offset] = .failure(TransactionError.duplicateID(transaction.id))
-            } else {
-                firstByID[transaction.id] = offset
-                rows.append(transaction)
+                continue
             }
+            if let key {
+                // A key twice in one batch: the later change finds it taken (and replays the first).
+                guard owners.insert(PostgresIdempotencyStore.Owner(key)).inserted else {
+                    outcomes[offset] = .failure(IdempotencyError.keyTaken)
+                    continue
+                }
+                keyed.append((offset, key))
+            }
+            firstByID[transaction.id] = offset
+        }
+        // Keys first, before any lock: a duplicate in flight elsewhere is waited for here, and the
+        // change whose key was taken writes nothing.
+        let takenKeys = try await PostgresIdempotencyStore.insert(keyed.map(\.key), on: connection, logger: logger)
+        for (offset, key) in keyed where !takenKeys.contains(PostgresIdempotencyStore.Owner(key)) {
+            outcomes[offset] = .failure(IdempotencyError.keyTaken)
+        }
+        var rows: [StoredTransaction] = []
+        for (offset, change) in changes.enumerated() where outcomes[offset] == nil {
+            if let (row, _) = Self.batchable(change), let transaction = row { rows.append(transaction) }
         }
         let (inserted, lockedHeads) = try await AuditHeads.insertAndLock(rows, logs: scopes, on: connection, logger: logger)
         var heads = lockedHeads
         for transaction in rows where !inserted.contains(transaction.id) {
-            outcomes[firstByID[transaction.id]!] = .failure(TransactionError.duplicateID(transaction.id))
+            let offset = firstByID[transaction.id]!
+            // Its key is in: rolled back, the batch is retried change by change, where it fails alone.
+            if keyed.contains(where: { $0.offset == offset }) { throw KeyWithoutRow() }
+            outcomes[offset] = .failure(TransactionError.duplicateID(transaction.id))
         }
         // Entries for every change still standing, in queue order.
         let nowMs = clock.now().unixMillisecondsClamped

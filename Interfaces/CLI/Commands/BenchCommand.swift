@@ -28,6 +28,8 @@ struct BenchCommand: ParsableCommand {
             case recorded
             /// A `transaction.read` entry alone, as every audited read appends (`GetTransaction`).
             case read
+            /// A transaction row, its entry and an idempotency key, as a keyed `POST /v1/transactions` commits.
+            case keyed
         }
         @OptionGroup var options: DatabaseOptions
         @Option(help: "Concurrent writers (1 to 1024).") var writers = 64
@@ -40,7 +42,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Group commit: changes per batch (1 to 256).")
         var batch = PostgresGroupCommitKeeper.changesPerBatchDefault
         @Option(help: "Tenant logs the writers spread their changes over (1 to 1024).") var tenants = 1
-        @Option(help: "What a change is: recorded (a transaction row and its entry) or read (an audited read's entry alone).")
+        @Option(help: "What a change is: recorded (a transaction row and its entry), keyed (the same with an idempotency key) or read (an audited read's entry alone).")
         var workload = Workload.recorded
 
         func run() async throws {
@@ -55,7 +57,7 @@ struct BenchCommand: ParsableCommand {
                 try await measure(client: client, configuration: configuration, connections: connections)
             }
             let mode = (noGroupCommit ? "one transaction per change" : "group commit (\(partitions) partitions, \(flushers) flushers each, batches of \(batch))")
-                + (tenants > 1 ? ", \(tenants) tenant logs" : "") + (workload == .read ? ", entries alone (audited reads)" : "")
+                + (tenants > 1 ? ", \(tenants) tenant logs" : "") + (workload == .read ? ", entries alone (audited reads)" : workload == .keyed ? ", rows with idempotency keys" : "")
             print(String(format: "append: %d writers, %@: %d audited commits in %d s = %.0f commits/s",
                          writers, mode, count, seconds,
                          Double(count) / Double(seconds)))
@@ -85,7 +87,7 @@ struct BenchCommand: ParsableCommand {
                 )
                 // Counted only if stored: every acknowledged change has its entry, and its row when it
                 // records one; each data key made on the way has its entry too.
-                let rowsExpected = workload == .recorded ? Int64(acknowledged) : 0
+                let rowsExpected = workload == .read ? 0 : Int64(acknowledged)
                 let rows = try await client.query(
                     "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM audit_entries), (SELECT count(*) FROM data_keys)",
                     logger: Self.poolLogger
@@ -114,7 +116,7 @@ struct BenchCommand: ParsableCommand {
                         let account = AccountIdentifier("ACC-001")!
                         while ContinuousClock.now < deadline {
                             // The subject's key is looked up for every change, as `RecordTransaction` does.
-                            let key = workload == .recorded
+                            let key = workload != .read
                                 ? try await fields.activeKey(of: DataSubject(tenant: tenant, id: account), context: .unauthenticated) : nil
                             let transaction = Transaction(
                                 id: ids.newTransactionID(), tenantID: tenant, accountID: account,
@@ -123,12 +125,21 @@ struct BenchCommand: ParsableCommand {
                                 kind: .transfer, occurredAt: clock.now(), reference: Reference("bench"), recordedAt: clock.now()
                             )
                             let event = AuditEvent(
-                                scope: .tenant(tenant), eventType: workload == .recorded ? "transaction.recorded" : "transaction.read",
+                                scope: .tenant(tenant), eventType: workload == .read ? "transaction.read" : "transaction.recorded",
                                 context: .unauthenticated, outcome: .success, resourceType: "transaction",
                                 resourceID: transaction.id.description
                             )
                             // Sealed in the writer's task, as `RecordTransaction` does for each request.
-                            let writes: [BusinessWrite] = try key.map { [.insertTransaction(try fields.seal(transaction, key: $0))] } ?? []
+                            var writes: [BusinessWrite] = try key.map { [.insertTransaction(try fields.seal(transaction, key: $0))] } ?? []
+                            if workload == .keyed {
+                                let request = IdempotentRequest(
+                                    tenant: tenant, client: ClientID(tenant.rawValue), key: IdempotencyKey(header: transaction.id.description)!,
+                                    method: "POST", route: "/v1/transactions", body: []
+                                )
+                                writes.insert(.rememberOutcome(IdempotentOutcome(
+                                    request: request, resource: .transaction(transaction.id), createdAt: transaction.recordedAt
+                                )), at: 0)
+                            }
                             _ = try await keeper.commit(AuditedChange(writes: writes, events: [event]))
                             done += 1
                         }
