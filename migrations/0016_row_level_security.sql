@@ -48,3 +48,49 @@ ALTER FUNCTION custos_audit_append_on_tail(uuid[], uuid[], text[], uuid[], bytea
     text[], text[], timestamptz[], text[], timestamptz[], text[], uuid[], bytea[], uuid[], text[], uuid[], bigint[], bytea[],
     text[], bigint[], bytea[], bytea[])
     SET custos.system = 'on';
+
+-- The access directory: a tenant sees its own row and its own clients. The token endpoint, which
+-- learns the tenant from the client, and operators' commands read in the system scope; every
+-- API request reads its client in its token's tenant scope.
+ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON tenants
+    USING (id = custos_row_tenant() OR custos_row_system())
+    WITH CHECK (id = custos_row_tenant() OR custos_row_system());
+
+ALTER TABLE api_clients ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON api_clients
+    USING (tenant_id = custos_row_tenant() OR custos_row_system())
+    WITH CHECK (tenant_id = custos_row_tenant() OR custos_row_system());
+
+-- The audit logs: a tenant sees its own log (`audit_logs.tenant_id`) and that log's entries,
+-- checkpoints, tree nodes and key rotations; the system log and every log are the system scope's
+-- (the record keepers' appends, the checkpoint signer's list of logs). The log store reads and
+-- signs each log in its tenant's scope.
+ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON audit_logs
+    USING (tenant_id = custos_row_tenant() OR custos_row_system())
+    WITH CHECK (tenant_id = custos_row_tenant() OR custos_row_system());
+
+CREATE FUNCTION custos_row_origins() RETURNS SETOF text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT origin FROM audit_logs WHERE tenant_id = custos_row_tenant()
+$$;
+
+ALTER TABLE audit_entries ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON audit_entries
+    USING (custos_row_system() OR origin IN (SELECT custos_row_origins()))
+    WITH CHECK (custos_row_system() OR origin IN (SELECT custos_row_origins()));
+
+ALTER TABLE audit_checkpoints ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON audit_checkpoints
+    USING (custos_row_system() OR origin IN (SELECT custos_row_origins()))
+    WITH CHECK (custos_row_system() OR origin IN (SELECT custos_row_origins()));
+
+ALTER TABLE audit_tree_nodes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON audit_tree_nodes
+    USING (custos_row_system() OR origin IN (SELECT custos_row_origins()))
+    WITH CHECK (custos_row_system() OR origin IN (SELECT custos_row_origins()));
+
+ALTER TABLE audit_key_rotations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_rows ON audit_key_rotations
+    USING (custos_row_system() OR origin IN (SELECT custos_row_origins()))
+    WITH CHECK (custos_row_system() OR origin IN (SELECT custos_row_origins()));

@@ -7,6 +7,8 @@ public protocol AccessDirectory: Sendable {
     func tenants(limit: Int) async throws -> [Tenant]
     /// The client, revoked or not; nil when there is no such client.
     func client(_ id: ClientID) async throws -> APIClient?
+    /// The client when it is one of `tenant`'s (read in that tenant's scope only), revoked or not.
+    func client(_ id: ClientID, of tenant: TenantID) async throws -> APIClient?
 }
 
 /// Port: one-way hashing of client secrets for storage, with a memory-hard function (Argon2id).

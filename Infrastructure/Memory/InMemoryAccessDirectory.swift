@@ -69,4 +69,8 @@ public final class InMemoryAccessDirectory: AccessDirectory {
     public func client(_ id: ClientID) async throws -> APIClient? {
         state.withLock { $0.clients[id] }
     }
+
+    public func client(_ id: ClientID, of tenant: TenantID) async throws -> APIClient? {
+        state.withLock { $0.clients[id].flatMap { $0.tenant == tenant ? $0 : nil } }
+    }
 }

@@ -17,39 +17,56 @@ public struct PostgresAccessDirectory: AccessDirectory {
         self.logger = logger
     }
 
+    /// Read in the tenant's own scope (migrations/0016).
     public func tenant(_ id: TenantID) async throws -> Tenant? {
-        try await readTenants("SELECT id, name, created_at FROM tenants WHERE id = \(id.rawValue)").first
+        try await readTenants("SELECT id, name, created_at FROM tenants WHERE id = \(id.rawValue)", scope: .tenant(id)).first
     }
 
+    /// Every tenant: the system scope (operators' `custos tenants list`).
     public func tenants(limit: Int) async throws -> [Tenant] {
-        try await readTenants("SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT \(Int64(max(0, limit)))")
+        try await readTenants("SELECT id, name, created_at FROM tenants ORDER BY created_at, id LIMIT \(Int64(max(0, limit)))", scope: .system)
     }
 
-    private func readTenants(_ query: PostgresQuery) async throws -> [Tenant] {
+    private func readTenants(_ query: PostgresQuery, scope: RowScope) async throws -> [Tenant] {
         try await DatabaseFailure.wrapping("read tenants") {
             try await usage.track {
-                var tenants: [Tenant] = []
-                for try await (id, name, createdAt) in try await client.query(query, logger: logger).decode((UUID, String, UTCTimestamp).self) {
-                    guard let valid = try? TenantName(name) else { throw CorruptRow(table: "tenants", key: id.uuidString.lowercased()) }
-                    tenants.append(Tenant(id: TenantID(id), name: valid, createdAt: createdAt))
+                try await client.scoped(scope, logger: logger) { connection in
+                    var tenants: [Tenant] = []
+                    for try await (id, name, createdAt) in try await connection.query(query, logger: logger).decode((UUID, String, UTCTimestamp).self) {
+                        guard let valid = try? TenantName(name) else { throw CorruptRow(table: "tenants", key: id.uuidString.lowercased()) }
+                        tenants.append(Tenant(id: TenantID(id), name: valid, createdAt: createdAt))
+                    }
+                    return tenants
                 }
-                return tenants
             }
         }
     }
 
+    /// A client of any tenant: the system scope (the token endpoint, which learns the tenant from
+    /// the client, and operators' commands).
     public func client(_ id: ClientID) async throws -> APIClient? {
+        try await readClient(id, scope: .system)
+    }
+
+    /// A client of `tenant`, in that tenant's scope: what every API request checks.
+    public func client(_ id: ClientID, of tenant: TenantID) async throws -> APIClient? {
+        try await readClient(id, scope: .tenant(tenant))
+    }
+
+    private func readClient(_ id: ClientID, scope: RowScope) async throws -> APIClient? {
         try await DatabaseFailure.wrapping("read API client") {
             try await usage.track {
-                let rows = try await client.query(
-                    "SELECT id, tenant_id, scopes, roles, secret_hash, created_at, revoked_at FROM api_clients WHERE id = \(id.rawValue)",
-                    logger: logger
-                )
-                var found: APIClient?
-                for try await row in rows.decode((UUID, UUID, [String], [String], String, UTCTimestamp, UTCTimestamp?).self) {
-                    found = try Self.client(row)
+                try await client.scoped(scope, logger: logger) { connection in
+                    let rows = try await connection.query(
+                        "SELECT id, tenant_id, scopes, roles, secret_hash, created_at, revoked_at FROM api_clients WHERE id = \(id.rawValue)",
+                        logger: logger
+                    )
+                    var found: APIClient?
+                    for try await row in rows.decode((UUID, UUID, [String], [String], String, UTCTimestamp, UTCTimestamp?).self) {
+                        found = try Self.client(row)
+                    }
+                    return found
                 }
-                return found
             }
         }
     }

@@ -14,10 +14,26 @@ public enum RowScope: Sendable, Equatable {
     case tenant(TenantID)
     case system
 
+    /// The scope of an audit log's rows: its tenant's for a tenant log (origin `<prefix>/<tenant id>`,
+    /// `AuditOrigins`), the system scope for the system log and any other.
+    public init(origin: String) {
+        if let slash = origin.lastIndex(of: "/"), let tenant = TenantID(string: String(origin[origin.index(after: slash)...])) {
+            self = .tenant(tenant)
+        } else {
+            self = .system
+        }
+    }
+
     static let tenantSetting = "custos.tenant_id"
     static let systemSetting = "custos.system"
     /// The tables the policies of migrations/0016 guard.
-    public static let tenantTables = ["transactions", "transaction_reviews", "idempotency_keys", "data_keys", "key_encryption_keys"]
+    public static let tenantTables = [
+        "transactions", "transaction_reviews", "idempotency_keys", "data_keys", "key_encryption_keys", "tenants", "api_clients",
+    ]
+    /// The audit tables, guarded by their log's tenant (`audit_logs.tenant_id`).
+    public static let auditTables = ["audit_logs", "audit_entries", "audit_checkpoints", "audit_tree_nodes", "audit_key_rotations"]
+    /// Every table under row-level security.
+    public static var guardedTables: [String] { tenantTables + auditTables }
 }
 
 extension PostgresConnection {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresAdapters
 import PostgresNIO
+import SodiumAdapters
 import MemoryAdapters
 import SystemAdapters
 import TestSupport
@@ -20,6 +21,13 @@ import Testing
         let single = PostgresRecordKeeper(client: application, origins: AuditOrigins(), clock: ManualClock(Fixtures.now), usage: usage, logger: logger)
         var held: [TenantID: TransactionID] = [:]
         for tenant in [Fixtures.tenantA, Fixtures.tenantB] {
+            let event = AuditEvent(scope: .system, eventType: "tenant.created", context: AuditContext(actor: "test"), outcome: .success,
+                                   resourceType: "tenant", resourceID: tenant.description)
+            _ = try await single.commit(AuditedChange(
+                writes: [.createTenant(Tenant(id: tenant, name: try TenantName("Tenant \(tenant)"), createdAt: Fixtures.now)),
+                         .registerClient(APIClient(id: ClientID(tenant.rawValue), tenant: tenant, scopes: [.transactionsRead], roles: [],
+                                                   secretHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", createdAt: Fixtures.now))],
+                events: [event]))
             for _ in 0..<3 { _ = try await keeper.commit(recorded(Fixtures.transaction(tenant: tenant))) }
             let request = IdempotentRequest(tenant: tenant, client: ClientID(tenant.rawValue), key: IdempotencyKey(header: "k")!,
                                             method: "POST", route: "/v1/transactions", body: [])
@@ -34,9 +42,11 @@ import Testing
         return (held[Fixtures.tenantA]!, held[Fixtures.tenantB]!)
     }
 
+    /// The tenant of every row of `table` the connection sees: the deliberately unscoped query.
     func tenants(of table: String, on connection: PostgresConnection) async throws -> [UUID] {
         var found: [UUID] = []
-        for try await id in try await connection.query(PostgresQuery(unsafeSQL: "SELECT tenant_id FROM \(table)"), logger: logger).decode(UUID.self) {
+        let column = table == "tenants" ? "id" : "tenant_id"
+        for try await id in try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(column) FROM \(table)"), logger: logger).decode(UUID.self) {
             found.append(id)
         }
         return found
@@ -70,6 +80,36 @@ import Testing
                     #expect(seen.isEmpty, "\(table) without a scope")
                 }
             }
+        }
+    }
+
+    /// The audit tables are guarded by their log's tenant: an unscoped read of entries, checkpoints
+    /// and the log registry in tenant A's scope sees tenant A's log only.
+    @Test func anUnscopedAuditQuerySeesOnlyTheScopedTenantsLog() async throws {
+        try await TestDatabase.withApplicationRole { _, application in
+            _ = try await seed(application)
+            let store = PostgresAuditLogStore(client: application, logger: logger)
+            let keyring = try SodiumAuditKeyring(rootKey: [UInt8](repeating: 3, count: 32))
+            let sign = SignCheckpoint(store: store, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: SystemClock())
+            let origins = AuditOrigins()
+            for tenant in [Fixtures.tenantA, Fixtures.tenantB] { _ = try await sign(origin: origins.origin(of: .tenant(tenant))) }
+            let mine = origins.origin(of: .tenant(Fixtures.tenantA))
+            try await application.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                try await connection.setRowScope(.tenant(Fixtures.tenantA), logger: logger)
+                // (A log this small has no stored tree nodes, and no key rotation.)
+                for table in RowScope.auditTables where table != "audit_key_rotations" && table != "audit_tree_nodes" {
+                    var seen: Set<String> = []
+                    for try await origin in try await connection.query(PostgresQuery(unsafeSQL: "SELECT origin FROM \(table)"), logger: logger)
+                        .decode(String.self) { seen.insert(origin) }
+                    #expect(seen == [mine], "\(table): \(seen)")
+                }
+                try await connection.query("COMMIT", logger: logger)
+            }
+            // The store reads a tenant's log in that tenant's scope, and still finds everything of it.
+            #expect(try await store.head(origin: mine)?.size == 4, "three rows group-committed and one keyed")
+            #expect(try await store.latestCheckpoint(origin: mine) != nil)
+            #expect(try await store.originsAwaitingCheckpoint(limit: 10).contains(origins.origin(of: .system)))
         }
     }
 
@@ -109,14 +149,14 @@ import Testing
             let rows = try await application.query("""
                 SELECT c.relname, c.relrowsecurity, pg_has_role(c.relowner, 'MEMBER'),
                        (SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user)
-                FROM pg_class c WHERE c.relname = ANY(\(RowScope.tenantTables)) AND c.relkind = 'r'
+                FROM pg_class c WHERE c.relname = ANY(\(RowScope.guardedTables)) AND c.relkind = 'r'
                 """, logger: logger)
             var seen = 0
             for try await (name, secured, owns, bypass) in rows.decode((String, Bool, Bool, Bool).self) {
                 seen += 1
                 #expect(secured && !owns && !bypass, "\(name)")
             }
-            #expect(seen == RowScope.tenantTables.count)
+            #expect(seen == RowScope.guardedTables.count)
             // The one-statement group commit writes in the system scope through its function's own
             // setting: a migration that re-creates the function must set it again, or every fast
             // batch would be refused and quietly retried on the slow path.
@@ -143,6 +183,12 @@ import Testing
             let store = PostgresIdempotencyStore(client: application, usage: usage, logger: logger)
             let key = IdempotencyKey(header: "k")!
             #expect(try await store.outcome(of: key, client: ClientID(Fixtures.tenantA.rawValue), tenant: Fixtures.tenantA)?.resource == .transaction(heldA))
+            let access = PostgresAccessDirectory(client: application, usage: usage, logger: logger)
+            #expect(try await access.client(ClientID(Fixtures.tenantA.rawValue), of: Fixtures.tenantA) != nil)
+            #expect(try await access.client(ClientID(Fixtures.tenantB.rawValue), of: Fixtures.tenantA) == nil, "another tenant's client reads as none")
+            #expect(try await access.client(ClientID(Fixtures.tenantB.rawValue)) != nil, "the token endpoint's lookup sees every tenant")
+            #expect(try await access.tenant(Fixtures.tenantB) != nil)
+            #expect(try await access.tenants(limit: 10).count == 2)
             let keys = PostgresDataKeyStore(client: application, usage: usage, logger: logger)
             #expect(try await keys.activeKey(of: DataSubject(tenant: Fixtures.tenantA, id: Sealing.subjectAccount)) != nil)
             let history = try await repository.facts(HistoryQuery(

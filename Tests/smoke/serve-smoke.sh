@@ -115,8 +115,10 @@ head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$work/big"
 check "a 2 MiB body gives 413" test "$(status_of -X POST "$base/v1/transactions" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary @"$work/big")" = 413
 check "... and problem+json" grep -q 'urn:custos:problem:body-too-large' "$work/body"
 check "only the valid transaction was written" test "$(rows)" = 1
+check "the server's role sees no audit row without a scope (row-level security)" \
+    test "$(psql "$app_url" -tAc 'SELECT count(*) FROM audit_entries')" = 0
 check "the server's role may insert but not change audit rows" bash -c "
-    test \"\$(psql '$app_url' -tAc 'SELECT count(*) FROM audit_entries')\" -ge 1 &&
+    test \"\$(psql '$app_url' -qtA -c \"SET custos.system = 'on'\" -c 'SELECT count(*) FROM audit_entries')\" -ge 1 &&
     ! psql '$app_url' -qc 'UPDATE audit_entries SET idx = idx' >/dev/null 2>&1 &&
     ! psql '$app_url' -qc 'ALTER TABLE audit_entries DISABLE TRIGGER USER' >/dev/null 2>&1"
 printf '%064d\n' 7 >"$work/production.key"; chmod 600 "$work/production.key"

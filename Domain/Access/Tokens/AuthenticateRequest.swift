@@ -77,7 +77,7 @@ public struct AuthenticateRequest: Sendable {
             token, keys: keys, verifier: verifier, issuer: issuer, audience: audience,
             nowSeconds: clock.now().unixSeconds
         )
-        guard let client = try await directory.client(claims.subject), client.tenant == claims.tenant, !client.isRevoked else {
+        guard let client = try await directory.client(claims.subject, of: claims.tenant), client.tenant == claims.tenant, !client.isRevoked else {
             throw TokenError.clientRevoked
         }
         return Principal(client: claims.subject, tenant: claims.tenant, scopes: claims.scopes, roles: claims.roles, tokenID: claims.tokenID)

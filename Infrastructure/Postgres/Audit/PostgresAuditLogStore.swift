@@ -22,20 +22,22 @@ public struct PostgresAuditLogStore: AuditLogStore {
     /// without entries; nil for a log that was never registered.
     public func head(origin: String) async throws -> AuditLogHead? {
         try await DatabaseFailure.wrapping("read audit log head") {
-            let rows = try await client.query(
-                """
-                SELECT e.idx, e.leaf_hash, e.leaf FROM audit_logs l
-                LEFT JOIN LATERAL (
-                    SELECT idx, leaf_hash, leaf FROM audit_entries q WHERE q.origin = l.origin ORDER BY idx DESC LIMIT 1
-                ) e ON true
-                WHERE l.origin = \(origin)
-                """,
-                logger: logger
-            )
-            for try await (index, hash, leaf) in rows.decode((Int64?, ByteBuffer?, ByteBuffer?).self) {
-                return try AuditHeads.head(origin: origin, newest: AuditHeads.newest(index, hash, leaf))
+            try await client.scoped(RowScope(origin: origin), logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT e.idx, e.leaf_hash, e.leaf FROM audit_logs l
+                    LEFT JOIN LATERAL (
+                        SELECT idx, leaf_hash, leaf FROM audit_entries q WHERE q.origin = l.origin ORDER BY idx DESC LIMIT 1
+                    ) e ON true
+                    WHERE l.origin = \(origin)
+                    """,
+                    logger: logger
+                )
+                for try await (index, hash, leaf) in rows.decode((Int64?, ByteBuffer?, ByteBuffer?).self) {
+                    return try AuditHeads.head(origin: origin, newest: AuditHeads.newest(index, hash, leaf))
+                }
+                return nil
             }
-            return nil
         }
     }
 
@@ -47,29 +49,33 @@ public struct PostgresAuditLogStore: AuditLogStore {
     public func indexedEntries(origin: String, from start: UInt64, count: Int) async throws -> [(index: UInt64, leaf: [UInt8])] {
         precondition((0...Self.entriesPerReadMax).contains(count), "read at most \(Self.entriesPerReadMax) entries at once")
         return try await DatabaseFailure.wrapping("read audit entries") {
-            let rows = try await client.query(
-                """
-                SELECT idx, leaf FROM audit_entries
-                WHERE origin = \(origin) AND idx >= \(Int64(start)) AND idx < \(Int64(start) + Int64(count))
-                ORDER BY idx
-                """,
-                logger: logger
-            )
-            var result: [(UInt64, [UInt8])] = []
-            for try await (index, leaf) in rows.decode((Int64, Data).self) {
-                result.append((UInt64(max(0, index)), Array(leaf)))
+            try await client.scoped(RowScope(origin: origin), logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT idx, leaf FROM audit_entries
+                    WHERE origin = \(origin) AND idx >= \(Int64(start)) AND idx < \(Int64(start) + Int64(count))
+                    ORDER BY idx
+                    """,
+                    logger: logger
+                )
+                var result: [(UInt64, [UInt8])] = []
+                for try await (index, leaf) in rows.decode((Int64, Data).self) {
+                    result.append((UInt64(max(0, index)), Array(leaf)))
+                }
+                return result
             }
-            return result
         }
     }
 
     public func latestCheckpoint(origin: String) async throws -> String? {
         try await DatabaseFailure.wrapping("read checkpoint") {
-            let rows = try await client.query(
-                "SELECT note FROM audit_checkpoints WHERE origin = \(origin) ORDER BY size DESC LIMIT 1", logger: logger
-            )
-            for try await note in rows.decode(String.self) { return note }
-            return nil
+            try await client.scoped(RowScope(origin: origin), logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT note FROM audit_checkpoints WHERE origin = \(origin) ORDER BY size DESC LIMIT 1", logger: logger
+                )
+                for try await note in rows.decode(String.self) { return note }
+                return nil
+            }
         }
     }
 
@@ -78,37 +84,39 @@ public struct PostgresAuditLogStore: AuditLogStore {
         let leaves = ranges.filter { $0.level == 0 }
         let interior = ranges.filter { $0.level > 0 }
         return try await DatabaseFailure.wrapping("read audit tree nodes") {
-            // One round trip: leaf hashes from the entries, higher levels from the node table. Each
-            // range is a LATERAL index range scan whose LIMIT tells the planner how few rows it
-            // reads: a plain join on the ranges lets it pick a sequential scan of a large log.
-            let rows = try await client.query(
-                """
-                SELECT 0::smallint, e.idx, e.leaf_hash
-                FROM unnest(\(leaves.map { Int64($0.start) }), \(leaves.map { Int64($0.end) })) AS r(first, stop)
-                CROSS JOIN LATERAL (
-                    SELECT idx, leaf_hash FROM audit_entries
-                    WHERE origin = \(origin) AND idx >= r.first AND idx < r.stop ORDER BY idx LIMIT r.stop - r.first
-                ) e
-                UNION ALL
-                SELECT r.level, n.idx, n.hash
-                FROM unnest(\(interior.map { Int16($0.level) }), \(interior.map { Int64($0.start) }), \(interior.map { Int64($0.end) }))
-                    AS r(level, first, stop)
-                CROSS JOIN LATERAL (
-                    SELECT idx, hash FROM audit_tree_nodes
-                    WHERE origin = \(origin) AND level = r.level AND idx >= r.first AND idx < r.stop ORDER BY idx LIMIT r.stop - r.first
-                ) n
-                ORDER BY 1, 2
-                """,
-                logger: logger
-            )
-            var nodes: [MerkleNode] = []
-            for try await (level, index, hash) in rows.decode((Int16, Int64, Data).self) {
-                guard MerkleNodeSet.isStoredLevel(Int(level)), index >= 0, hash.count == MerkleTree.hashByteCount else {
-                    throw CorruptRow(table: level == 0 ? "audit_entries" : "audit_tree_nodes", key: "\(origin) level \(level) index \(index)")
+            try await client.scoped(RowScope(origin: origin), logger: logger) { connection in
+                // One round trip: leaf hashes from the entries, higher levels from the node table. Each
+                // range is a LATERAL index range scan whose LIMIT tells the planner how few rows it
+                // reads: a plain join on the ranges lets it pick a sequential scan of a large log.
+                let rows = try await connection.query(
+                    """
+                    SELECT 0::smallint, e.idx, e.leaf_hash
+                    FROM unnest(\(leaves.map { Int64($0.start) }), \(leaves.map { Int64($0.end) })) AS r(first, stop)
+                    CROSS JOIN LATERAL (
+                        SELECT idx, leaf_hash FROM audit_entries
+                        WHERE origin = \(origin) AND idx >= r.first AND idx < r.stop ORDER BY idx LIMIT r.stop - r.first
+                    ) e
+                    UNION ALL
+                    SELECT r.level, n.idx, n.hash
+                    FROM unnest(\(interior.map { Int16($0.level) }), \(interior.map { Int64($0.start) }), \(interior.map { Int64($0.end) }))
+                        AS r(level, first, stop)
+                    CROSS JOIN LATERAL (
+                        SELECT idx, hash FROM audit_tree_nodes
+                        WHERE origin = \(origin) AND level = r.level AND idx >= r.first AND idx < r.stop ORDER BY idx LIMIT r.stop - r.first
+                    ) n
+                    ORDER BY 1, 2
+                    """,
+                    logger: logger
+                )
+                var nodes: [MerkleNode] = []
+                for try await (level, index, hash) in rows.decode((Int16, Int64, Data).self) {
+                    guard MerkleNodeSet.isStoredLevel(Int(level)), index >= 0, hash.count == MerkleTree.hashByteCount else {
+                        throw CorruptRow(table: level == 0 ? "audit_entries" : "audit_tree_nodes", key: "\(origin) level \(level) index \(index)")
+                    }
+                    nodes.append(MerkleNode(level: Int(level), index: UInt64(index), hash: Array(hash)))
                 }
-                nodes.append(MerkleNode(level: Int(level), index: UInt64(index), hash: Array(hash)))
+                return nodes
             }
-            return nodes
         }
     }
 
@@ -124,7 +132,7 @@ public struct PostgresAuditLogStore: AuditLogStore {
         do {
             return try await DatabaseFailure.wrapping("save checkpoint") {
                 try await client.withConnection { connection in
-                    try await connection.inTransaction(logger: logger) { connection in
+                    try await connection.inTransaction(RowScope(origin: origin), logger: logger) { connection in
                         try await saveCheckpoint(
                             origin: origin, size: size, note: note, extending: previousSize, nodes: nodes, rotations: rotations,
                             on: connection
@@ -194,18 +202,20 @@ public struct PostgresAuditLogStore: AuditLogStore {
 
     public func keyRotations(origin: String) async throws -> [LogKeySchedule.Rotation] {
         try await DatabaseFailure.wrapping("read key rotations") {
-            let rows = try await client.query(
-                "SELECT version, entry_idx, overlap_until_ms FROM audit_key_rotations WHERE origin = \(origin) ORDER BY version",
-                logger: logger
-            )
-            var rotations: [LogKeySchedule.Rotation] = []
-            for try await (version, index, overlapUntil) in rows.decode((Int32, Int64, Int64).self) {
-                guard version >= 2, index >= 0, overlapUntil >= 0 else {
-                    throw CorruptRow(table: "audit_key_rotations", key: "\(origin) version \(version)")
+            try await client.scoped(RowScope(origin: origin), logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT version, entry_idx, overlap_until_ms FROM audit_key_rotations WHERE origin = \(origin) ORDER BY version",
+                    logger: logger
+                )
+                var rotations: [LogKeySchedule.Rotation] = []
+                for try await (version, index, overlapUntil) in rows.decode((Int32, Int64, Int64).self) {
+                    guard version >= 2, index >= 0, overlapUntil >= 0 else {
+                        throw CorruptRow(table: "audit_key_rotations", key: "\(origin) version \(version)")
+                    }
+                    rotations.append(.init(version: UInt32(version), entryIndex: UInt64(index), overlapUntilMs: UInt64(overlapUntil)))
                 }
-                rotations.append(.init(version: UInt32(version), entryIndex: UInt64(index), overlapUntilMs: UInt64(overlapUntil)))
+                return rotations
             }
-            return rotations
         }
     }
 
@@ -217,18 +227,20 @@ public struct PostgresAuditLogStore: AuditLogStore {
     /// order. Two primary-key probes per log (newest entry, largest checkpoint), no scan of entries.
     public func originsAwaitingCheckpoint(limit: Int) async throws -> [String] {
         try await DatabaseFailure.wrapping("list logs awaiting a checkpoint") {
-            let rows = try await client.query(
-                """
-                SELECT l.origin FROM audit_logs l
-                WHERE COALESCE((SELECT e.idx + 1 FROM audit_entries e WHERE e.origin = l.origin ORDER BY e.idx DESC LIMIT 1), 0)
-                    <> COALESCE((SELECT c.size FROM audit_checkpoints c WHERE c.origin = l.origin ORDER BY c.size DESC LIMIT 1), -1)
-                ORDER BY l.origin LIMIT \(limit)
-                """,
-                logger: logger
-            )
-            var origins: [String] = []
-            for try await origin in rows.decode(String.self) { origins.append(origin) }
-            return origins
+            try await client.scoped(.system, logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT l.origin FROM audit_logs l
+                    WHERE COALESCE((SELECT e.idx + 1 FROM audit_entries e WHERE e.origin = l.origin ORDER BY e.idx DESC LIMIT 1), 0)
+                        <> COALESCE((SELECT c.size FROM audit_checkpoints c WHERE c.origin = l.origin ORDER BY c.size DESC LIMIT 1), -1)
+                    ORDER BY l.origin LIMIT \(limit)
+                    """,
+                    logger: logger
+                )
+                var origins: [String] = []
+                for try await origin in rows.decode(String.self) { origins.append(origin) }
+                return origins
+            }
         }
     }
 }

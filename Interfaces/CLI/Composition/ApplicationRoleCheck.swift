@@ -37,7 +37,7 @@ enum ApplicationRoleCheck {
         // may not bypass it, and only on tables where it is enabled.
         let unguarded = try await client.query(
             """
-            SELECT t FROM unnest(\(RowScope.tenantTables)) AS t
+            SELECT t FROM unnest(\(RowScope.guardedTables)) AS t
             JOIN pg_class c ON c.oid = to_regclass(t)
             WHERE NOT c.relrowsecurity OR pg_has_role(c.relowner, 'MEMBER')
                OR (SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user)
