@@ -44,20 +44,8 @@ public struct DirectoryAuditLogSource: AuditLogSource {
         guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size <= bytesMax else {
             throw Missing(path: relativePath)
         }
-        let size = Int(status.st_size)
-        var complete = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            while initialized < size {
-                let count = Foundation.read(descriptor, buffer.baseAddress! + initialized, size - initialized)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                initialized += count
-            }
-            complete = initialized == size
-        }
         // Shrunk while being read, or still growing: not the file that was measured.
-        var probe: UInt8 = 0
-        guard complete, Foundation.read(descriptor, &probe, 1) == 0 else { throw Missing(path: relativePath) }
+        guard let bytes = readExactly(descriptor: descriptor, size: Int(status.st_size)) else { throw Missing(path: relativePath) }
         return bytes
     }
 }

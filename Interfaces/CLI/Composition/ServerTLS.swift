@@ -1,3 +1,4 @@
+import FileAdapters
 import Foundation
 import Logging
 import NIOSSL
@@ -137,21 +138,7 @@ struct ServerTLS: Sendable {
         guard status.st_size <= pemBytesMax else { throw refuse("is larger than \(pemBytesMax) bytes") }
         guard status.st_size > 0 else { throw refuse("is empty") }
         let size = Int(status.st_size)
-        var complete = true
-        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            while initialized < size {
-                let count = Foundation.read(descriptor, buffer.baseAddress! + initialized, size - initialized)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                initialized += count
-            }
-            complete = initialized == size
-        }
-        var probe: UInt8 = 0
-        guard complete, Foundation.read(descriptor, &probe, 1) == 0 else {
-            wipe(&bytes)
-            throw refuse("changed while being read")
-        }
+        guard let bytes = readExactly(descriptor: descriptor, size: size) else { throw refuse("changed while being read") }
         precondition(bytes.count == size && size <= pemBytesMax, "a PEM file is read whole and within its limit")
         return bytes
     }
