@@ -91,13 +91,14 @@ public struct APIClient: Hashable, Sendable {
         id: ClientID, tenant: TenantID, scopes: [Scope], roles: [ClientRole], secretHash: String, createdAt: UTCTimestamp,
         revokedAt: UTCTimestamp? = nil
     ) {
+        let roles = Array(Set(roles)).sorted()
         precondition(!scopes.isEmpty, "a client holds at least one scope")
-        precondition(roles.count <= Self.rolesMax, "at most \(Self.rolesMax) roles")
+        precondition(roles.count <= Self.rolesMax, "at most \(Self.rolesMax) distinct roles")
         precondition(!secretHash.isEmpty && secretHash.utf8.count <= Self.secretHashBytesMax, "a secret hash is a short string")
         self.id = id
         self.tenant = tenant
         self.scopes = Array(Set(scopes)).sorted()
-        self.roles = Array(Set(roles)).sorted()
+        self.roles = roles
         self.secretHash = secretHash
         self.createdAt = createdAt
         self.revokedAt = revokedAt

@@ -27,7 +27,7 @@ public struct ListReviews: Sendable {
 /// Refused, and audited as a refusal, when the transaction is not the tenant's (404), is not held,
 /// was decided already, or was submitted by the checker. The record keeper checks the same rules
 /// again inside its transaction (and PostgreSQL a third time), so two concurrent decisions record
-/// exactly one. The decision is audited as `review.decided`, with the reason's SHA-256 only.
+/// exactly one. The decision is audited as `review.decided`, without its reason.
 public struct DecideReview: Sendable {
     private let repository: any TransactionRepository
     private let keeper: any RecordKeeper
@@ -79,13 +79,28 @@ public struct DecideReview: Sendable {
         }
     }
 
-    /// The verdict, the statuses, and the reason's SHA-256 (the reason is the reviewer's text).
+    /// The decision a keyed retry is answered with: the transaction's review as stored, read
+    /// without opening its protected fields, and audited as `review.read` (the reason is the
+    /// reviewer's text). Throws `TransactionError.notFound` when there is none.
+    public func recorded(_ id: TransactionID, tenant: TenantID, context: AuditContext) async throws -> Review {
+        guard let review = try await repository.transaction(id: id, tenant: tenant)?.review else { throw TransactionError.notFound(id) }
+        precondition(review.tenant == tenant && review.transactionID == id, "repository returned a foreign review")
+        let event = AuditEvent(
+            scope: .tenant(tenant), eventType: "review.read", context: context, outcome: .success,
+            resourceType: "transaction", resourceID: id.description
+        )
+        _ = try await keeper.commit(AuditedChange(events: [event]))
+        return review
+    }
+
+    /// The verdict and the statuses. Not the reason, nor a digest of it: it is the reviewer's
+    /// plaintext, which may name people, and a digest of a short text confirms a guess
+    /// (docs/audit-log.md §3.3 allows digests of ciphertext only).
     static func details(of review: Review) -> [String: CanonicalJSON] {
         [
             "verdict": .string(review.verdict.rawValue),
             "status_before": .string(TransactionStatus.held.rawValue),
             "status_after": .string(review.verdict.status.rawValue),
-            "reason_sha256": .string(SHA256.hash(review.reason.value.utf8).hexString),
         ]
     }
 }

@@ -17,9 +17,12 @@ extension PostgresTransactionRepository: TransactionHistory {
                LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3), 0), 9007199254740991)::bigint,
                LEAST(coalesce(sum(amount_minor) FILTER (WHERE currency = $3 AND kind = 'cash' AND occurred_at > $6), 0),
                      9007199254740991)::bigint,
-               (SELECT min(f.occurred_at) FROM transactions f
+               -- ORDER BY … LIMIT 1, not min(): min() over more than one table is not turned into an
+               -- index probe, and would read the account's whole history.
+               (SELECT f.occurred_at FROM transactions f
                 WHERE f.tenant_id = $1 AND f.account_id = $2 AND f.status <> 'declined'
-                  AND NOT EXISTS (SELECT 1 FROM transaction_reviews r WHERE r.transaction_id = f.id AND r.verdict = 'reject'))
+                  AND NOT EXISTS (SELECT 1 FROM transaction_reviews r WHERE r.transaction_id = f.id AND r.verdict = 'reject')
+                ORDER BY f.occurred_at LIMIT 1)
         FROM transactions t
         WHERE tenant_id = $1 AND account_id = $2 AND status <> 'declined' AND occurred_at > $7 AND occurred_at <= $4
           AND NOT EXISTS (SELECT 1 FROM transaction_reviews r WHERE r.transaction_id = t.id AND r.verdict = 'reject')

@@ -135,7 +135,7 @@ public struct Configuration: Sendable {
         }
         let oidc = [c.oidcIssuer, c.oidcAudience, c.oidcJWKSFile].filter { $0 != nil }.count
         guard oidc == 0 || oidc == 3 else {
-            throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: "CUSTOS_OIDC_AUDIENCE and CUSTOS_OIDC_JWKS_FILE are set together or not at all")
+            throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: ", CUSTOS_OIDC_AUDIENCE and CUSTOS_OIDC_JWKS_FILE must be set together or not at all")
         }
         if c.oidcIssuer != nil, c.oidcIssuer == c.tokenIssuer {
             throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: "must differ from CUSTOS_TOKEN_ISSUER (Custos's own issuer)")

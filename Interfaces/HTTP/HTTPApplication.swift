@@ -87,7 +87,7 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
         idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1, scoped: scoped)
     ReviewRoutes(
-        list: dependencies.listReviews, decide: dependencies.decideReview, get: dependencies.getTransaction,
+        list: dependencies.listReviews, decide: dependencies.decideReview,
         idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1, scoped: scoped)
     AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1, scoped: scoped)

@@ -63,7 +63,7 @@ private func submit(_ client: some TestClientProtocol, _ body: String = heldBody
         let payloads = entries.map { String(decoding: $0.payload, as: UTF8.self) }
         #expect(payloads.filter { $0.contains(#""outcome":"success""#) }.count == 1)
         #expect(payloads.contains { $0.contains("maker-cannot-decide") })
-        #expect(payloads.allSatisfy { !$0.contains("documents checked") && $0.contains("reason_sha256") }, "the reason's text stays out of the log")
+        #expect(payloads.allSatisfy { !$0.contains("documents checked") && !$0.contains("reason") }, "the reason stays out of the log, digest included")
     }
 
     @Test func aRejectionDeclinesAndOnlyHeldTransactionsAreReviewed() async throws {
@@ -137,7 +137,9 @@ private func submit(_ client: some TestClientProtocol, _ body: String = heldBody
     }
 
     @Test func aRetriedDecisionWithItsKeyGetsTheFirstAnswer() async throws {
-        try await makeApp(repository: InMemoryTransactionRepository()).test(.router) { client in
+        let repository = InMemoryTransactionRepository()
+        let keeper = InMemoryRecordKeeper(transactions: repository, clock: ManualClock(Fixtures.now))
+        try await makeApp(repository: repository, keeper: keeper).test(.router) { client in
             let id = try await submit(client)
             var headers = checker
             headers[HTTPField.Name("Idempotency-Key")!] = "review-\(id)"
@@ -149,6 +151,10 @@ private func submit(_ client: some TestClientProtocol, _ body: String = heldBody
             let changed = try await client.execute(uri: "/v1/reviews/\(id)", method: .post, headers: headers, body: decision("reject"))
             try expectProblem(changed, status: .unprocessableContent, slug: "idempotency-key-reused")
         }
+        // The replay reads the review back (audited as such), not the transaction's protected fields.
+        let events = try keeper.entries(of: .tenant(Fixtures.tenantA)).map { try AuditLeaf(decoding: $0).eventType }
+        #expect(events.filter { $0 == "review.read" }.count == 1)
+        #expect(events.filter { $0 == "transaction.read" }.isEmpty)
     }
 }
 

@@ -10,7 +10,6 @@ import NIOCore
 struct ReviewRoutes {
     let list: ListReviews
     let decide: DecideReview
-    let get: GetTransaction
     let idempotent: RunIdempotently
     let bodyBytesMax: Int
 
@@ -45,12 +44,10 @@ struct ReviewRoutes {
         switch result {
         case .created(let review):
             return Self.decided(review)
-        case .replayed:
+        case .replayed(let outcome):
             // The fingerprint names this transaction's route: its review is the one replayed.
-            guard let review = try await get(id: id, tenant: tenant, context: context.auditContext).review else {
-                preconditionFailure("a remembered review is stored with it")
-            }
-            var response = Self.decided(review)
+            guard case .review(let reviewed) = outcome.resource, reviewed == id else { preconditionFailure("a review route's outcome") }
+            var response = Self.decided(try await decide.recorded(id, tenant: tenant, context: context.auditContext))
             IdempotencyHeader.markReplayed(&response)
             return response
         }
