@@ -67,6 +67,10 @@ public struct StoredTransaction: Hashable, Sendable {
 
     /// The same row with another data key's row (as read now), all else unchanged.
     public func with(dataKey: DataKeyRecord?) -> StoredTransaction {
+        with(dataKey: dataKey, review: review)
+    }
+
+    private func with(dataKey: DataKeyRecord?, review: Review?) -> StoredTransaction {
         StoredTransaction(
             id: id, tenantID: tenantID, accountID: accountID, counterpartyAccount: counterpartyAccount,
             counterpartyAccountIndex: counterpartyAccountIndex, counterpartyName: counterpartyName,
@@ -74,6 +78,11 @@ public struct StoredTransaction: Hashable, Sendable {
             occurredAt: occurredAt, reference: reference, recordedAt: recordedAt, dataKey: dataKey, status: status, decision: decision,
             submittedBy: submittedBy, review: review
         )
+    }
+
+    /// The same row with its review (as read back), all else unchanged.
+    public func with(review: Review?) -> StoredTransaction {
+        with(dataKey: dataKey, review: review)
     }
 
     /// Whose key protects the row's fields: the holder of its account.

@@ -21,11 +21,6 @@ public struct IdempotencyKey: Hashable, Sendable {
         else { return nil }
         self.digest = SHA256.hash(String(String.UnicodeScalarView(scalars)).utf8)
     }
-
-    public init(digest: [UInt8]) {
-        precondition(digest.count == SHA256.digestByteCount, "a key is kept as its SHA-256")
-        self.digest = digest
-    }
 }
 
 /// One creating request sent with an idempotency key: whose key it is (keys are per client), and
@@ -76,6 +71,14 @@ public struct IdempotentOutcome: Hashable, Sendable {
         self.request = request
         self.resource = resource
         self.createdAt = createdAt
+    }
+}
+
+extension IdempotentRequest? {
+    /// The writes that remember what this keyed request created (none without a key): the first
+    /// of its change, so that a duplicate waits for this one's commit before anything else.
+    func remembering(_ resource: IdempotentOutcome.Resource, at time: UTCTimestamp) -> [BusinessWrite] {
+        map { [.rememberOutcome(IdempotentOutcome(request: $0, resource: resource, createdAt: time))] } ?? []
     }
 }
 

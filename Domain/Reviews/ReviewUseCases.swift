@@ -62,10 +62,8 @@ public struct DecideReview: Sendable {
                 scope: .tenant(tenant), eventType: "review.decided", context: context, outcome: .success,
                 resourceType: "transaction", resourceID: id.description, details: details
             )
-            let remembered = idempotency.map {
-                BusinessWrite.rememberOutcome(IdempotentOutcome(request: $0, resource: .review(id), createdAt: review.decidedAt))
-            }
-            _ = try await keeper.commit(AuditedChange(writes: (remembered.map { [$0] } ?? []) + [.decideReview(review)], events: [event]))
+            let writes = idempotency.remembering(.review(id), at: review.decidedAt) + [.decideReview(review)]
+            _ = try await keeper.commit(AuditedChange(writes: writes, events: [event]))
             return review
         } catch let refusal as any DomainError where refusal is ReviewError || refusal is TransactionError {
             var details = Self.details(of: review)

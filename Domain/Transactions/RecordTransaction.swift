@@ -52,6 +52,7 @@ public struct RecordTransaction: Sendable {
         // The key may be remembered from an earlier request; if a rotation or shred has changed it
         // since, the database refuses the row (nothing stored) and it is sealed again, once, under
         // the key read afresh.
+        let remembered = idempotency.remembering(.transaction(transaction.id), at: transaction.recordedAt)
         for attempt in 1...2 {
             let key = try await fields.activeKey(of: subject, context: context)
             let stored = try fields.seal(transaction, key: key)
@@ -60,11 +61,8 @@ public struct RecordTransaction: Sendable {
                 resourceType: "transaction", resourceID: transaction.id.description,
                 details: TransactionAudit.details(of: stored)
             )
-            let remembered = idempotency.map {
-                BusinessWrite.rememberOutcome(IdempotentOutcome(request: $0, resource: .transaction(transaction.id), createdAt: transaction.recordedAt))
-            }
             do {
-                _ = try await keeper.commit(AuditedChange(writes: (remembered.map { [$0] } ?? []) + [.insertTransaction(stored)], events: [event]))
+                _ = try await keeper.commit(AuditedChange(writes: remembered + [.insertTransaction(stored)], events: [event]))
                 return transaction
             } catch DataKeyError.keyNotActive where attempt == 1 {
                 fields.forgetActiveKey(of: subject)

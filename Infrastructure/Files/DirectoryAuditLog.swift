@@ -36,17 +36,11 @@ public struct DirectoryAuditLogSource: AuditLogSource {
     /// no intermediate `Data`. A file larger than `bytesMax` (or not a regular file) is refused
     /// before it is read; one that grows while being read is refused too.
     public func read(_ relativePath: String, bytesMax: Int) throws -> [UInt8] {
-        let path = directory.appendingPathComponent(relativePath).path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Missing(path: relativePath) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size <= bytesMax else {
+        do {
+            return try readRegularFile(atPath: directory.appendingPathComponent(relativePath).path, bytesMax: bytesMax)
+        } catch {
             throw Missing(path: relativePath)
         }
-        // Shrunk while being read, or still growing: not the file that was measured.
-        guard let bytes = readExactly(descriptor: descriptor, size: Int(status.st_size)) else { throw Missing(path: relativePath) }
-        return bytes
     }
 }
 

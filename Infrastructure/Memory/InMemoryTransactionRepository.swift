@@ -87,13 +87,7 @@ public final class InMemoryTransactionRepository: TransactionRepository {
 
     private func withReview(_ row: StoredTransaction) -> StoredTransaction {
         guard let review = reviews.withLock({ $0[row.id] }) else { return row }
-        return StoredTransaction(
-            id: row.id, tenantID: row.tenantID, accountID: row.accountID, counterpartyAccount: row.counterpartyAccount,
-            counterpartyAccountIndex: row.counterpartyAccountIndex, counterpartyName: row.counterpartyName,
-            counterpartyNameIndex: row.counterpartyNameIndex, money: row.money, direction: row.direction, kind: row.kind,
-            occurredAt: row.occurredAt, reference: row.reference, recordedAt: row.recordedAt, dataKey: row.dataKey,
-            status: row.status, decision: row.decision, submittedBy: row.submittedBy, review: review
-        )
+        return row.with(review: review)
     }
 
     private func withCurrentKey(_ row: StoredTransaction) async throws -> StoredTransaction {

@@ -74,24 +74,19 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
     /// wait for it: when that one commits, this throws `IdempotencyError.keyTaken`; when it rolls
     /// back, this one takes the key.
     static func insert(_ outcome: IdempotentOutcome, on connection: PostgresConnection, logger: Logger) async throws {
-        let (type, id): (String, TransactionID) = switch outcome.resource {
-        case .transaction(let id): ("transaction", id)
-        case .review(let id): ("review", id)
-        }
+        if try await insert([outcome], on: connection, logger: logger).isEmpty { throw IdempotencyError.keyTaken }
+    }
+
+    /// Takes back a key inserted in the same transaction, whose row was then refused.
+    static func delete(_ outcome: IdempotentOutcome, on connection: PostgresConnection, logger: Logger) async throws {
         let request = outcome.request
-        let rows = try await connection.query(
+        try await connection.query(
             """
-            INSERT INTO idempotency_keys (tenant_id, client_id, key_sha256, request_sha256, resource_type, resource_id, created_at)
-            VALUES (\(request.tenant.rawValue), \(request.client.rawValue), \(ByteBuffer(bytes: request.key.digest)),
-                    \(ByteBuffer(bytes: request.fingerprint)), \(type), \(id.rawValue), \(outcome.createdAt))
-            ON CONFLICT (tenant_id, client_id, key_sha256) DO NOTHING
-            RETURNING 1
+            DELETE FROM idempotency_keys
+            WHERE tenant_id = \(request.tenant.rawValue) AND client_id = \(request.client.rawValue) AND key_sha256 = \(ByteBuffer(bytes: request.key.digest))
             """,
             logger: logger
         )
-        var inserted = false
-        for try await _ in rows { inserted = true }
-        if !inserted { throw IdempotencyError.keyTaken }
     }
 }
 
@@ -125,10 +120,7 @@ extension PostgresIdempotencyStore {
         var types = PostgresArrayBind.texts(capacity: n), ids = PostgresArrayBind.uuids(capacity: n)
         var created = PostgresArrayBind.timestamptzs(capacity: n)
         for outcome in outcomes {
-            let (type, id): (String, TransactionID) = switch outcome.resource {
-            case .transaction(let id): ("transaction", id)
-            case .review(let id): ("review", id)
-            }
+            let (type, id) = outcome.resource.columns
             tenants.append(outcome.request.tenant.rawValue)
             clients.append(outcome.request.client.rawValue)
             keys.append(bytes: outcome.request.key.digest)
@@ -152,5 +144,23 @@ extension PostgresIdempotencyStore {
             inserted.insert(Owner(tenant: tenant, client: client, key: Array(buffer: key)))
         }
         return inserted
+    }
+}
+
+/// A resource as the columns `resource_type` and `resource_id` hold it.
+extension IdempotentOutcome.Resource {
+    fileprivate var columns: (type: String, id: TransactionID) {
+        switch self {
+        case .transaction(let id): ("transaction", id)
+        case .review(let id): ("review", id)
+        }
+    }
+
+    fileprivate init?(type: String, id: TransactionID) {
+        switch type {
+        case "transaction": self = .transaction(id)
+        case "review": self = .review(id)
+        default: return nil
+        }
     }
 }

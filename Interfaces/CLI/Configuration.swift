@@ -106,33 +106,18 @@ public struct Configuration: Sendable {
         if let path = env["CUSTOS_POLICIES_DIR"], !path.isEmpty { c.policiesDirectory = path }
         c.policyCheckSeconds = try integer(env, "CUSTOS_POLICY_CHECK_SECONDS", in: policyCheckRange) ?? c.policyCheckSeconds
         if let path = env["CUSTOS_STATE_DIR"], !path.isEmpty { c.stateDirectory = path }
-        for (variable, keyPath) in [("CUSTOS_TOKEN_ISSUER", \Configuration.tokenIssuer), ("CUSTOS_TOKEN_AUDIENCE", \Configuration.tokenAudience)] {
-            guard let raw = env[variable], !raw.isEmpty else { continue }
-            guard raw.utf8.count <= AccessTokenClaims.stringBytesMax, !raw.contains(where: \.isWhitespace) else {
-                throw Invalid(variable: variable, reason: "must be at most \(AccessTokenClaims.stringBytesMax) bytes, without spaces")
-            }
-            c[keyPath: keyPath] = raw
-        }
+        c.tokenIssuer = try word(env, "CUSTOS_TOKEN_ISSUER") ?? c.tokenIssuer
+        c.tokenAudience = try word(env, "CUSTOS_TOKEN_AUDIENCE") ?? c.tokenAudience
         c.tokenLifetimeSeconds = try integer(env, "CUSTOS_TOKEN_LIFETIME_SECONDS", in: tokenLifetimeRange).map(Int64.init) ?? c.tokenLifetimeSeconds
         c.tokenKeyVersion = try integer(env, "CUSTOS_TOKEN_KEY_VERSION", in: tokenKeyVersionRange).map(UInt32.init) ?? c.tokenKeyVersion
         c.rateLimitPerSecond = try integer(env, "CUSTOS_RATE_LIMIT_PER_SECOND", in: rateLimitRange) ?? c.rateLimitPerSecond
         c.rateLimitBurst = try integer(env, "CUSTOS_RATE_LIMIT_BURST", in: rateLimitRange) ?? c.rateLimitBurst
         c.idempotencyRetentionHours = try integer(env, "CUSTOS_IDEMPOTENCY_RETENTION_HOURS", in: idempotencyRetentionRange)
             ?? c.idempotencyRetentionHours
-        for (variable, keyPath) in [("CUSTOS_OIDC_ISSUER", \Configuration.oidcIssuer), ("CUSTOS_OIDC_AUDIENCE", \Configuration.oidcAudience)] {
-            guard let raw = env[variable], !raw.isEmpty else { continue }
-            guard raw.utf8.count <= AccessTokenClaims.stringBytesMax, !raw.contains(where: \.isWhitespace) else {
-                throw Invalid(variable: variable, reason: "must be at most \(AccessTokenClaims.stringBytesMax) bytes, without spaces")
-            }
-            c[keyPath: keyPath] = raw
-        }
+        c.oidcIssuer = try word(env, "CUSTOS_OIDC_ISSUER")
+        c.oidcAudience = try word(env, "CUSTOS_OIDC_AUDIENCE")
         if let path = env["CUSTOS_OIDC_JWKS_FILE"], !path.isEmpty { c.oidcJWKSFile = path }
-        if let claim = env["CUSTOS_OIDC_TENANT_CLAIM"], !claim.isEmpty {
-            guard claim.utf8.count <= 100, !claim.contains(where: \.isWhitespace) else {
-                throw Invalid(variable: "CUSTOS_OIDC_TENANT_CLAIM", reason: "must be a claim name of at most 100 bytes, without spaces")
-            }
-            c.oidcTenantClaim = claim
-        }
+        c.oidcTenantClaim = try word(env, "CUSTOS_OIDC_TENANT_CLAIM", bytesMax: 100) ?? c.oidcTenantClaim
         let oidc = [c.oidcIssuer, c.oidcAudience, c.oidcJWKSFile].filter { $0 != nil }.count
         guard oidc == 0 || oidc == 3 else {
             throw Invalid(variable: "CUSTOS_OIDC_ISSUER", reason: ", CUSTOS_OIDC_AUDIENCE and CUSTOS_OIDC_JWKS_FILE must be set together or not at all")
@@ -178,6 +163,15 @@ public struct Configuration: Sendable {
             c.logFormat = format
         }
         return c
+    }
+
+    /// A value without spaces, at most `bytesMax` bytes (an issuer, an audience, a claim name); nil when unset or empty.
+    private static func word(_ env: [String: String], _ name: String, bytesMax: Int = AccessTokenClaims.stringBytesMax) throws -> String? {
+        guard let raw = env[name], !raw.isEmpty else { return nil }
+        guard raw.utf8.count <= bytesMax, !raw.contains(where: \.isWhitespace) else {
+            throw Invalid(variable: name, reason: "must be at most \(bytesMax) bytes, without spaces")
+        }
+        return raw
     }
 
     private static func integer(_ env: [String: String], _ name: String, in range: ClosedRange<Int>) throws -> Int? {

@@ -6,11 +6,11 @@ public struct CustosRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `RequestIDMiddleware` before anything else runs.
     public var requestID: String = ""
-    /// Set by `AuthenticationMiddleware` on `/v1` routes, from the verified token; handlers there
-    /// may rely on it.
-    public var tenant: TenantID?
-    /// Who the request comes from (the verified token), on `/v1` routes.
+    /// Who the request comes from (the verified token): set by `AuthenticationMiddleware` on
+    /// `/v1` routes; handlers there may rely on it.
     public var principal: Principal?
+    /// The request's tenant: the verified token's.
+    public var tenant: TenantID? { principal?.tenant }
 
     /// The peer's IP address, for audit entries (`source_address`); nil when unknown.
     public let remoteAddress: String?
@@ -34,9 +34,14 @@ public struct CustosRequestContext: RequestContext {
         endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
     }
 
+    /// The principal, which `AuthenticationMiddleware` guarantees on `/v1` routes.
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>") }
+        return principal
+    }
+
     /// The tenant, which `AuthenticationMiddleware` guarantees on `/v1` routes.
     func requireTenant() throws -> TenantID {
-        guard let tenant else { throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>") }
-        return tenant
+        try requirePrincipal().tenant
     }
 }

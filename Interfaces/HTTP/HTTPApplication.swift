@@ -80,15 +80,16 @@ public func buildRouter(_ dependencies: HTTPDependencies) -> Router<CustosReques
     if let tokens = dependencies.tokens { TokenRoutes(endpoint: tokens).register(on: router) }
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticate: dependencies.authenticate, rateLimiter: dependencies.rateLimiter))
     let scoped = Scoped(authorize: dependencies.authorize)
+    let idempotent = RunIdempotently(store: dependencies.idempotency)
     TransactionRoutes(
         record: dependencies.recordTransaction, get: dependencies.getTransaction, find: dependencies.findTransactions,
         listAll: dependencies.listTransactions,
         decision: dependencies.getDecision, replay: dependencies.replayDecision,
-        idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
+        idempotent: idempotent, bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1, scoped: scoped)
     ReviewRoutes(
         list: dependencies.listReviews, decide: dependencies.decideReview,
-        idempotent: RunIdempotently(store: dependencies.idempotency), bodyBytesMax: dependencies.bodyBytesMax
+        idempotent: idempotent, bodyBytesMax: dependencies.bodyBytesMax
     ).register(on: v1, scoped: scoped)
     AuditRoutes(read: dependencies.readAuditLog, origins: dependencies.auditOrigins).register(on: v1, scoped: scoped)
     return router

@@ -12,7 +12,7 @@ import Testing
 /// through it, and it can change no audit row, with the triggers' help or without.
 @Suite struct ApplicationRoleTests {
     static let origins = AuditOrigins()
-    static let auditTables = ["audit_logs", "audit_entries", "audit_checkpoints", "audit_tree_nodes", "audit_key_rotations"]
+    static let auditTables = RowScope.auditTables
 
     @Test func theServersWorkRunsAsTheApplicationRole() async throws {
         try await TestDatabase.withApplicationRole { _, client in

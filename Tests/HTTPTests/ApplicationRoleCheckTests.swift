@@ -14,7 +14,7 @@ import TestSupport
                 try await ApplicationRoleCheck.run(client: owner, environment: .production, logger: logger)
             }
             // The owner may change audit rows, and row-level security does not bind it.
-            #expect(error?.tables == ApplicationRoleCheck.auditTables.sorted() + RowScope.guardedTables.sorted())
+            #expect(error?.tables == RowScope.auditTables.sorted() + RowScope.guardedTables.sorted())
             // Development only warns.
             try await ApplicationRoleCheck.run(client: owner, environment: .development, logger: logger)
             try await ApplicationRoleCheck.run(client: application, environment: .production, logger: logger)

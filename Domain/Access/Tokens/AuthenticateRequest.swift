@@ -64,7 +64,7 @@ public struct AuthenticateRequest: Sendable {
     }
 
     public func callAsFunction(bearer token: String) async throws -> Principal {
-        if let external, let externalVerifier, !keys.contains(where: { $0.keyID == Self.keyID(of: token) }) {
+        if let external, let externalVerifier, case let kid = Self.keyID(of: token), !keys.contains(where: { $0.keyID == kid }) {
             let claims = try ExternalTokenJWT.verify(token, issuer: external, verifier: externalVerifier, nowSeconds: clock.now().unixSeconds)
             // The tenant must exist: an issuer naming an unknown tenant is refused like a revoked client.
             guard try await directory.tenant(claims.tenant) != nil else { throw TokenError.clientRevoked }

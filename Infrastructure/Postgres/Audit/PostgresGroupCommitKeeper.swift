@@ -24,7 +24,7 @@ import Synchronization
 ///   before it gets an entry, and the batch goes on;
 /// - a taken idempotency key (in the table, in a transaction in flight, which the batch waits for,
 ///   or earlier in the same batch) fails its change alone with `IdempotencyError.keyTaken`, before
-///   its row goes in;
+///   its row goes in; a keyed change whose id is taken has its key taken back with it;
 /// - if the batch fails for any other reason before COMMIT, it is rolled back and every change
 ///   is retried on its own transaction, so only the culprit fails;
 /// - if COMMIT itself fails, the outcome is unknown and every change in the batch reports it.
@@ -40,6 +40,9 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
 
     private struct Pending {
         let change: AuditedChange
+        /// What the change writes (`batchable`), found once when it is queued.
+        let row: StoredTransaction?
+        let key: IdempotentOutcome?
         let continuation: CheckedContinuation<[AuditReceipt], any Error>
     }
 
@@ -94,7 +97,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
     public func commit(_ change: AuditedChange) async throws -> [AuditReceipt] {
         // Batches hold transaction rows (with their idempotency keys) and entries; any other write
         // (data keys, bundles, access, reviews) takes its own transaction.
-        guard Self.batchable(change) != nil else { return try await single.commit(change) }
+        guard let (row, key) = Self.batchable(change) else { return try await single.commit(change) }
         for event in change.events {
             try AuditLeaf.checkBounds(
                 origin: origins.origin(of: event.scope), eventType: event.eventType, actor: event.actor,
@@ -106,7 +109,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         let partition = Int(UInt(bitPattern: change.events[0].scope.hashValue) % UInt(queues.count))
         return try await withCheckedThrowingContinuation { continuation in
             let startFlusher = queues[partition].state.withLock { state in
-                state.pending.append(Pending(change: change, continuation: continuation))
+                state.pending.append(Pending(change: change, row: row, key: key, continuation: continuation))
                 guard state.flushers < flushersPerQueue else { return false }
                 state.flushers += 1
                 return true
@@ -149,9 +152,6 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         return nil
     }
 
-    /// A keyed change's row was refused after its key went in: the batch must not commit that key.
-    private struct KeyWithoutRow: Error {}
-
     /// The batch failed before COMMIT: rolled back, nothing of it stored.
     private struct BatchNotApplied: Error {
         let underlying: any Error
@@ -168,11 +168,11 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
         var scopes: [String: AuditScope] = [:]
         var rows: [StoredTransaction] = []
         var ids: Set<TransactionID> = []
-        for change in changes {
-            for event in change.events { scopes[origins.origin(of: event.scope)] = event.scope }
+        for pending in batch {
+            for event in pending.change.events { scopes[origins.origin(of: event.scope)] = event.scope }
             // Keyed changes take the general path, which inserts their keys first.
-            guard let (row, key) = Self.batchable(change), key == nil else { return false }
-            if let transaction = row {
+            guard pending.key == nil else { return false }
+            if let transaction = pending.row {
                 guard ids.insert(transaction.id).inserted else { return false }
                 rows.append(transaction)
             }
@@ -234,7 +234,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
                     do {
                         // A batch holds rows of several tenants (migrations/0016).
                         try await connection.setRowScope(.system, logger: logger)
-                        applied = try await apply(batch.map(\.change), on: connection)
+                        applied = try await apply(batch, on: connection)
                     } catch {
                         _ = try? await connection.query("ROLLBACK", logger: logger)
                         throw BatchNotApplied(underlying: error)
@@ -246,7 +246,7 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
             queue.tails.withLock { cached in for (origin, head) in heads { cached[origin] = head } }
             precondition(outcomes.count == batch.count, "one outcome per change")
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(with: outcome) }
-        } catch let notApplied as BatchNotApplied where batch.count > 1 || notApplied.underlying is KeyWithoutRow {
+        } catch let notApplied as BatchNotApplied where batch.count > 1 {
             logger.warning("group commit: batch rolled back, retrying its changes one by one", metadata: [
                 "changes": .stringConvertible(batch.count), "error": .string(String(describing: notApplied.underlying)),
             ])
@@ -266,55 +266,55 @@ public final class PostgresGroupCommitKeeper: RecordKeeper {
 
     /// The batch inside one transaction; returns each change's outcome in order.
     private func apply(
-        _ changes: [AuditedChange], on connection: PostgresConnection
+        _ batch: [Pending], on connection: PostgresConnection
     ) async throws -> (outcomes: [Result<[AuditReceipt], any Error>], heads: [String: AuditLogHead]) {
-        var outcomes = [Result<[AuditReceipt], any Error>?](repeating: nil, count: changes.count)
+        var outcomes = [Result<[AuditReceipt], any Error>?](repeating: nil, count: batch.count)
         // Business rows first, then every log's lock and head, in one statement: the first change
         // with a given id may insert it; a taken id fails its change.
         var firstByID: [TransactionID: Int] = [:]
         var scopes: [String: AuditScope] = [:]
-        var keyed: [(offset: Int, key: IdempotentOutcome)] = []
+        var keyed: [Int: IdempotentOutcome] = [:]
         var owners: Set<PostgresIdempotencyStore.Owner> = []
-        for (offset, change) in changes.enumerated() {
-            for event in change.events { scopes[origins.origin(of: event.scope)] = event.scope }
-            guard let (row, key) = Self.batchable(change), let transaction = row else { continue }
+        for (offset, pending) in batch.enumerated() {
+            for event in pending.change.events { scopes[origins.origin(of: event.scope)] = event.scope }
+            guard let transaction = pending.row else { continue }
             if firstByID[transaction.id] != nil {
                 outcomes[offset] = .failure(TransactionError.duplicateID(transaction.id))
                 continue
             }
-            if let key {
+            if let key = pending.key {
                 // A key twice in one batch: the later change finds it taken (and replays the first).
                 guard owners.insert(PostgresIdempotencyStore.Owner(key)).inserted else {
                     outcomes[offset] = .failure(IdempotencyError.keyTaken)
                     continue
                 }
-                keyed.append((offset, key))
+                keyed[offset] = key
             }
             firstByID[transaction.id] = offset
         }
         // Keys first, before any lock: a duplicate in flight elsewhere is waited for here, and the
         // change whose key was taken writes nothing.
-        let takenKeys = try await PostgresIdempotencyStore.insert(keyed.map(\.key), on: connection, logger: logger)
-        for (offset, key) in keyed where !takenKeys.contains(PostgresIdempotencyStore.Owner(key)) {
+        let insertedKeys = try await PostgresIdempotencyStore.insert(Array(keyed.values), on: connection, logger: logger)
+        for (offset, key) in keyed where !insertedKeys.contains(PostgresIdempotencyStore.Owner(key)) {
             outcomes[offset] = .failure(IdempotencyError.keyTaken)
         }
         var rows: [StoredTransaction] = []
-        for (offset, change) in changes.enumerated() where outcomes[offset] == nil {
-            if let (row, _) = Self.batchable(change), let transaction = row { rows.append(transaction) }
+        for (offset, pending) in batch.enumerated() where outcomes[offset] == nil {
+            if let transaction = pending.row { rows.append(transaction) }
         }
         let (inserted, lockedHeads) = try await AuditHeads.insertAndLock(rows, logs: scopes, on: connection, logger: logger)
         var heads = lockedHeads
         for transaction in rows where !inserted.contains(transaction.id) {
             let offset = firstByID[transaction.id]!
-            // Its key is in: rolled back, the batch is retried change by change, where it fails alone.
-            if keyed.contains(where: { $0.offset == offset }) { throw KeyWithoutRow() }
+            // A key never outlives its row: taken back in this same transaction.
+            if let key = keyed[offset] { try await PostgresIdempotencyStore.delete(key, on: connection, logger: logger) }
             outcomes[offset] = .failure(TransactionError.duplicateID(transaction.id))
         }
         // Entries for every change still standing, in queue order.
         let nowMs = clock.now().unixMillisecondsClamped
         var leaves: [AuditLeaf] = []
-        for (offset, change) in changes.enumerated() where outcomes[offset] == nil {
-            let made = try origins.append(change.events, to: &heads, nowMs: nowMs, hasher: hasher)
+        for (offset, pending) in batch.enumerated() where outcomes[offset] == nil {
+            let made = try origins.append(pending.change.events, to: &heads, nowMs: nowMs, hasher: hasher)
             leaves += made
             outcomes[offset] = .success(made.map(AuditReceipt.init))
         }

@@ -9,7 +9,6 @@ import PostgresAdapters
 /// before it listens; in development it is a warning, since tests and quick starts connect as
 /// the owner.
 enum ApplicationRoleCheck {
-    static let auditTables = ["audit_logs", "audit_entries", "audit_checkpoints", "audit_tree_nodes", "audit_key_rotations"]
 
     struct TooPowerful: Error, CustomStringConvertible {
         let tables: [String]
@@ -22,7 +21,7 @@ enum ApplicationRoleCheck {
     static func run(client: PostgresClient, environment: Configuration.Environment, logger: Logger) async throws {
         let rows = try await client.query(
             """
-            SELECT t FROM unnest(\(auditTables)) AS t
+            SELECT t FROM unnest(\(RowScope.auditTables)) AS t
             JOIN pg_class c ON c.oid = to_regclass(t)
             WHERE has_any_column_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE')
                OR has_table_privilege(c.oid, 'TRUNCATE') OR pg_has_role(c.relowner, 'MEMBER')

@@ -47,9 +47,10 @@ struct ServerAssembly {
         let fields = try FieldKeys.protection(
             rootKey: rootKey, keys: CachedDataKeyStore(PostgresDataKeyStore(client: client, usage: usage, logger: logger)), keeper: keeper
         )
+        let signatures = try SodiumSignatureVerifier()
         let checkpoints = CheckpointService(
             store: auditStore,
-            sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: try SodiumSignatureVerifier(), clock: clock),
+            sign: SignCheckpoint(store: auditStore, signer: keyring, verifier: signatures, clock: clock),
             logger: logger
         )
         let bundles = PostgresPolicyBundleStore(client: client, usage: usage, logger: logger)
@@ -57,16 +58,9 @@ struct ServerAssembly {
         let metrics = HTTPMetrics(registry: PrometheusCollectorRegistry(), beforeScrape: PoolGauges.refresher(usage))
         let tokenSigner = try keyring.tokenSigner(version: configuration.tokenKeyVersion)
         let previousTokenKeys = configuration.tokenKeyVersion > 1 ? [try keyring.tokenSigner(version: configuration.tokenKeyVersion - 1).key] : []
+        let tokenKeys = [tokenSigner.key] + previousTokenKeys
         let access = PostgresAccessDirectory(client: client, usage: usage, logger: logger)
-        let external = try ExternalIssuerSetup.load(configuration)
-        if let (issuer, _) = external {
-            // A token naming one of Custos's own key ids is verified as Custos's own: a provider key
-            // with such an id could never be used.
-            let own = Set(([tokenSigner.key] + previousTokenKeys).map(\.keyID))
-            if let clash = issuer.keys.first(where: { own.contains($0.keyID) }) {
-                throw Configuration.Invalid(variable: "CUSTOS_OIDC_JWKS_FILE", reason: "has the kid \(clash.keyID), which is one of Custos's own token keys")
-            }
-        }
+        let external = try ExternalIssuerSetup.load(configuration, ownKeyIDs: Set(tokenKeys.map(\.keyID)))
         if let (issuer, _) = external {
             logger.info("accepting tokens of an external issuer", metadata: ["issuer": .string(issuer.issuer), "keys": .stringConvertible(issuer.keys.count)])
         }
@@ -82,11 +76,11 @@ struct ServerAssembly {
                 issuer: configuration.tokenIssuer, audience: configuration.tokenAudience, lifetimeSeconds: configuration.tokenLifetimeSeconds,
                 newTokenID: { ids.newUUID().uuidString.lowercased() }
             ),
-            keys: [tokenSigner.key] + previousTokenKeys
+            keys: tokenKeys
         )
         let dependencies = HTTPDependencies(
             recordTransaction: RecordTransaction(
-                keeper: keeper, clock: clock, ids: UUIDv7Generator(clock: clock), fields: fields, policies: policies, history: repository
+                keeper: keeper, clock: clock, ids: ids, fields: fields, policies: policies, history: repository
             ),
             getTransaction: GetTransaction(repository: repository, keeper: keeper, fields: fields),
             findTransactions: FindTransactions(repository: repository, keeper: keeper, fields: fields),
@@ -103,7 +97,7 @@ struct ServerAssembly {
             bodyBytesMax: configuration.bodyBytesMax,
             tokens: tokens,
             authenticate: AuthenticateRequest(
-                keys: tokens.keys, verifier: try SodiumSignatureVerifier(), directory: access, clock: clock,
+                keys: tokens.keys, verifier: signatures, directory: access, clock: clock,
                 issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
                 external: external?.0, externalVerifier: external?.1
             ),

@@ -130,16 +130,13 @@ struct ServerTLS: Sendable {
     /// `pemBytesMax` (before any of it is read), or changes size while being read.
     static func read(_ input: Input, path: String) throws(Invalid) -> [UInt8] {
         func refuse(_ reason: String) -> Invalid { Invalid(description: "\(input.rawValue) file \(path) \(reason)") }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw refuse("cannot be read: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { throw refuse("is not a regular file") }
-        guard status.st_size <= pemBytesMax else { throw refuse("is larger than \(pemBytesMax) bytes") }
-        guard status.st_size > 0 else { throw refuse("is empty") }
-        let size = Int(status.st_size)
-        guard let bytes = readExactly(descriptor: descriptor, size: size) else { throw refuse("changed while being read") }
-        precondition(bytes.count == size && size <= pemBytesMax, "a PEM file is read whole and within its limit")
+        let bytes: [UInt8]
+        do {
+            bytes = try readRegularFile(atPath: path, bytesMax: pemBytesMax)
+        } catch {
+            throw refuse(error.description)
+        }
+        guard !bytes.isEmpty else { throw refuse("is empty") }
         return bytes
     }
 

@@ -26,7 +26,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw RateLimited(retryAfterSeconds: seconds)
         }
         var context = context
-        context.tenant = principal.tenant
         context.principal = principal
         context.logger[metadataKey: "tenant_id"] = .string(principal.tenant.description)
         context.logger[metadataKey: "client_id"] = .string(principal.client.description)
@@ -42,9 +41,7 @@ struct Scoped: Sendable {
         _ scope: Scope, _ handler: @escaping @Sendable (Request, CustosRequestContext) async throws -> Response
     ) -> @Sendable (Request, CustosRequestContext) async throws -> Response {
         { request, context in
-            guard let principal = context.principal else {
-                throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>")
-            }
+            let principal = try context.requirePrincipal()
             // The matched template (`GET /v1/transactions/{id}`), never the path with its ids.
             let route = "\(request.method.rawValue) \(context.routeLabel)"
             try await authorize(principal, scope, route: route, context: context.auditContext)

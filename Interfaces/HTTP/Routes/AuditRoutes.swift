@@ -34,9 +34,9 @@ struct AuditRoutes {
         // `cursor` (a page's `next_cursor`) or `start` (an index: auditors address entries by it).
         let query = try QueryNumbers(request, required: [], optional: ["start", "limit"])
         var start = query["start"] ?? 0
-        if let token = request.uri.queryParameters["cursor"].map(String.init) {
+        if let cursor = try PageQuery.cursor(request, list: Self.entriesList) {
             guard query["start"] == nil else { throw ProblemError(.badRequest, detail: "give start or cursor, not both") }
-            guard let cursor = PageCursor(token: token, list: Self.entriesList), case .index(let index) = cursor.position else {
+            guard case .index(let index) = cursor.position else {
                 throw ProblemError(.invalidCursor, detail: "cursor is not a next_cursor of this list; start again without one")
             }
             start = index

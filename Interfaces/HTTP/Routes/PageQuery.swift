@@ -18,13 +18,15 @@ struct PageQuery {
             limit = value
         }
         self.limit = limit
-        if let token = query["cursor"].map(String.init) {
-            guard let cursor = PageCursor(token: token, list: list) else {
-                throw ProblemError(.invalidCursor, detail: "cursor is not a next_cursor of this list; start again without one")
-            }
-            self.cursor = cursor
-        } else {
-            self.cursor = nil
+        self.cursor = try Self.cursor(request, list: list)
+    }
+
+    /// The `cursor` parameter, if any, as one of `list`'s cursors (400 `invalid-cursor` otherwise).
+    static func cursor(_ request: Request, list: String) throws -> PageCursor? {
+        guard let token = request.uri.queryParameters["cursor"].map(String.init) else { return nil }
+        guard let cursor = PageCursor(token: token, list: list) else {
+            throw ProblemError(.invalidCursor, detail: "cursor is not a next_cursor of this list; start again without one")
         }
+        return cursor
     }
 }

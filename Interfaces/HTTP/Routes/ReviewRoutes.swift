@@ -27,16 +27,16 @@ struct ReviewRoutes {
 
     /// Decides the transaction's review; with an `Idempotency-Key`, a retry gets the first answer.
     @Sendable func decision(_ request: Request, context: CustosRequestContext) async throws -> Response {
-        let tenant = try context.requireTenant()
-        guard let principal = context.principal else { throw ProblemError(.unauthenticated, detail: "send Authorization: Bearer <access token>") }
+        let principal = try context.requirePrincipal()
+        let tenant = principal.tenant
         // A malformed id names no transaction: the same 404 as an unknown or foreign one.
         guard let id = context.parameters.get("transaction_id").flatMap(TransactionID.init(string:)) else {
             throw ProblemError(.transactionNotFound, detail: "no transaction with this id exists for this tenant")
         }
         try TransactionRoutes.requireJSON(request)
-        let body = Array(buffer: try await request.body.collect(upTo: bodyBytesMax))
-        let keyed = try IdempotencyHeader.request(request, context: context, route: "POST /v1/reviews/\(id)", body: body)
-        let (verdict, reason) = try Self.parse(try JSONValue.object(from: Data(body)))
+        let body = try await request.body.collect(upTo: bodyBytesMax)
+        let keyed = try IdempotencyHeader.request(request, principal: principal, route: "POST /v1/reviews/\(id)", body: body)
+        let (verdict, reason) = try Self.parse(try JSONValue.object(from: Data(buffer: body)))
         let result = try await idempotent(keyed) {
             try await decide(id, verdict: verdict, reason: reason, tenant: tenant, checker: principal.client,
                              context: context.auditContext, idempotency: $0)
@@ -66,7 +66,10 @@ struct ReviewRoutes {
         switch object["decision"] {
         case .string(let text)?:
             verdict = Review.Verdict(rawValue: text)
-            if verdict == nil { errors.append(FieldError(field: "decision", code: "invalid_choice", reason: "must be one of: approve, reject")) }
+            if verdict == nil { errors.append(FieldError(
+                field: "decision", code: "invalid_choice",
+                reason: "must be one of: " + Review.Verdict.allCases.map(\.rawValue).joined(separator: ", ")
+            )) }
         case nil: errors.append(FieldError(field: "decision", code: "required", reason: "is required"))
         case let other?: errors.append(FieldError(field: "decision", code: "wrong_type", reason: "must be a string, not \(other.typeName)"))
         }

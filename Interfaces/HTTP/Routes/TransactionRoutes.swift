@@ -48,13 +48,14 @@ struct TransactionRoutes {
     /// Records a transaction; with an `Idempotency-Key`, at most once per client and key: a retry
     /// with the same body gets the first answer again (`Idempotency-Replayed: true`).
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
-        let tenant = try context.requireTenant()
+        let principal = try context.requirePrincipal()
+        let tenant = principal.tenant
         let object: [String: JSONValue]
         let keyed: IdempotentRequest?
         do {
             try Self.requireJSON(request)
             let body = try await request.body.collect(upTo: bodyBytesMax)
-            keyed = try IdempotencyHeader.request(request, context: context, route: "POST /v1/transactions", body: Array(buffer: body))
+            keyed = try IdempotencyHeader.request(request, principal: principal, route: "POST /v1/transactions", body: body)
             object = try JSONValue.object(from: Data(buffer: body))
         } catch {
             // Refused before it could be read as a transaction: audited as a failure, without content.
@@ -65,7 +66,7 @@ struct TransactionRoutes {
         }
         let draft = TransactionJSON.draft(from: object)
         switch try await idempotent(keyed, create: { try await record(
-            draft, tenant: tenant, context: context.auditContext, submittedBy: context.principal?.client, idempotency: $0
+            draft, tenant: tenant, context: context.auditContext, submittedBy: principal.client, idempotency: $0
         ) }) {
         case .created(let transaction):
             return Self.created(transaction)
