@@ -27,19 +27,20 @@ public enum AccessTokenJWT {
         _ token: String, keys: [TokenVerificationKey], verifier: some SignatureVerifier, issuer: String, audience: String,
         nowSeconds: Int64, leewaySeconds: Int64 = 30
     ) throws(TokenError) -> AccessTokenClaims {
-        guard token.utf8.count <= tokenBytesMax else { throw .tooLong }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              case .object(let header)? = try? CanonicalJSON.parse(headerBytes, bytesMax: tokenBytesMax)
-        else { throw .malformed }
+        try verify(try JWSCompact(token), keys: keys, verifier: verifier, issuer: issuer, audience: audience,
+                   nowSeconds: nowSeconds, leewaySeconds: leewaySeconds)
+    }
+
+    static func verify(
+        _ jws: JWSCompact, keys: [TokenVerificationKey], verifier: some SignatureVerifier, issuer: String, audience: String,
+        nowSeconds: Int64, leewaySeconds: Int64 = 30
+    ) throws(TokenError) -> AccessTokenClaims {
+        let header = jws.header
         guard case .string(let alg)? = header["alg"], alg == algorithm else { throw .algorithmNotAllowed }
         guard header["crit"] == nil, header["typ"].map({ $0 == .string(type) }) ?? true else { throw .malformed }
-        guard case .string(let kid)? = header["kid"], let key = keys.first(where: { $0.keyID == kid }) else { throw .unknownKey }
-        let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        guard verifier.isValidEd25519Signature(signature, of: signingInput, publicKey: key.publicKey) else { throw .badSignature }
-        guard case .object(let payload)? = try? CanonicalJSON.parse(payloadBytes, bytesMax: tokenBytesMax) else { throw .malformed }
-        let claims = try Self.claims(payload)
+        guard let kid = jws.keyID, let key = keys.first(where: { $0.keyID == kid }) else { throw .unknownKey }
+        guard verifier.isValidEd25519Signature(jws.signature, of: jws.signingInput, publicKey: key.publicKey) else { throw .badSignature }
+        let claims = try Self.claims(try jws.payload())
         guard claims.issuer == issuer else { throw .wrongIssuer }
         guard claims.audience == audience else { throw .wrongAudience }
         guard nowSeconds < claims.expiresAt &+ leewaySeconds else { throw .expired }

@@ -64,8 +64,10 @@ public struct AuthenticateRequest: Sendable {
     }
 
     public func callAsFunction(bearer token: String) async throws -> Principal {
-        if let external, let externalVerifier, case let kid = Self.keyID(of: token), !keys.contains(where: { $0.keyID == kid }) {
-            let claims = try ExternalTokenJWT.verify(token, issuer: external, verifier: externalVerifier, nowSeconds: clock.now().unixSeconds)
+        // Parsed once; which verification runs depends on the (unverified) kid only.
+        let jws = try JWSCompact(token)
+        if let external, let externalVerifier, !keys.contains(where: { $0.keyID == jws.keyID }) {
+            let claims = try ExternalTokenJWT.verify(jws, issuer: external, verifier: externalVerifier, nowSeconds: clock.now().unixSeconds)
             // The tenant must exist: an issuer naming an unknown tenant is refused like a revoked client.
             guard try await directory.tenant(claims.tenant) != nil else { throw TokenError.clientRevoked }
             return Principal(
@@ -74,8 +76,7 @@ public struct AuthenticateRequest: Sendable {
             )
         }
         let claims = try AccessTokenJWT.verify(
-            token, keys: keys, verifier: verifier, issuer: issuer, audience: audience,
-            nowSeconds: clock.now().unixSeconds
+            jws, keys: keys, verifier: verifier, issuer: issuer, audience: audience, nowSeconds: clock.now().unixSeconds
         )
         guard let client = try await directory.client(claims.subject, of: claims.tenant), client.tenant == claims.tenant, !client.isRevoked else {
             throw TokenError.clientRevoked
@@ -83,15 +84,6 @@ public struct AuthenticateRequest: Sendable {
         return Principal(client: claims.subject, tenant: claims.tenant, scopes: claims.scopes, roles: claims.roles, tokenID: claims.tokenID)
     }
 
-    /// The `kid` of a token's header, unverified: only which verification to run depends on it.
-    static func keyID(of token: String) -> String? {
-        guard token.utf8.count <= AccessTokenJWT.tokenBytesMax, let end = token.firstIndex(of: "."),
-              let bytes = Base64URL.decode(token[..<end]),
-              case .object(let header)? = try? CanonicalJSON.parse(bytes, bytesMax: AccessTokenJWT.tokenBytesMax),
-              case .string(let kid)? = header["kid"]
-        else { return nil }
-        return kid
-    }
 }
 
 /// A route needs a scope the token does not carry.

@@ -149,24 +149,22 @@ public enum ExternalTokenJWT {
     public static func verify(
         _ token: String, issuer: ExternalIssuer, verifier: some ExternalSignatureVerifier, nowSeconds: Int64, leewaySeconds: Int64 = 30
     ) throws(TokenError) -> ExternalClaims {
-        guard token.utf8.count <= AccessTokenJWT.tokenBytesMax else { throw .tooLong }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              case .object(let header)? = try? CanonicalJSON.parse(headerBytes, bytesMax: AccessTokenJWT.tokenBytesMax)
-        else { throw .malformed }
+        try verify(try JWSCompact(token), issuer: issuer, verifier: verifier, nowSeconds: nowSeconds, leewaySeconds: leewaySeconds)
+    }
+
+    static func verify(
+        _ jws: JWSCompact, issuer: ExternalIssuer, verifier: some ExternalSignatureVerifier, nowSeconds: Int64, leewaySeconds: Int64 = 30
+    ) throws(TokenError) -> ExternalClaims {
+        let header = jws.header
         guard header["crit"] == nil else { throw .malformed }
         // An ID token is not an access token: a `typ` other than JWT or at+jwt (RFC 9068) is refused.
         if let typ = header["typ"] {
             guard case .string(let text) = typ, ["jwt", "at+jwt", "application/at+jwt"].contains(text.lowercased()) else { throw .malformed }
         }
-        guard case .string(let kid)? = header["kid"], let key = issuer.keys.first(where: { $0.keyID == kid }) else { throw .unknownKey }
+        guard let kid = jws.keyID, let key = issuer.keys.first(where: { $0.keyID == kid }) else { throw .unknownKey }
         guard case .string(let alg)? = header["alg"], alg == key.algorithm.rawValue else { throw .algorithmNotAllowed }
-        let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        guard verifier.isValidSignature(signature, of: signingInput, key: key) else { throw .badSignature }
-        guard case .object(let payload)? = try? CanonicalJSON.parse(payloadBytes, bytesMax: AccessTokenJWT.tokenBytesMax) else {
-            throw .malformed
-        }
+        guard verifier.isValidSignature(jws.signature, of: jws.signingInput, key: key) else { throw .badSignature }
+        let payload = try jws.payload()
         func string(_ name: String) -> String? {
             guard case .string(let value)? = payload[name], !value.isEmpty, value.utf8.count <= AccessTokenClaims.stringBytesMax else { return nil }
             return value
